@@ -1,0 +1,1 @@
+"""Kopf operator that unseals SealedSecrets into Secrets (Sealed Secrets controller compatible)."""

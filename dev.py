@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Set up and run sealer from a fresh machine that has only python3 (stdlib only).
+
+    python3 dev.py demo    # set up, then seal/unseal on an embedded default (no cluster)
+    python3 dev.py test    # set up, then lint, type-check and run the whole test suite
+    python3 dev.py setup   # set up only
+    python3 dev.py bench   # set up, then run every benchmark under bench/
+
+Setup creates .venv, installs the project with its test peers (real sops,
+kubectl with kustomize, the KMock emulator, Helm's engine), and, when running
+as root on Debian, the system tools some tests need (age, etcd). It is
+idempotent and skips work whose inputs have not changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+STAMP = VENV / ".sealer-setup-stamp"
+APT_PACKAGES = {"age": "age", "etcd": "etcd-server", "etcdctl": "etcd-client"}
+
+
+def sh(*cmd: str | os.PathLike[str], check: bool = True, env: dict[str, str] | None = None) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run([str(c) for c in cmd], check=check, env=env).returncode
+
+
+def setup_venv() -> None:
+    if not (BIN / "python").exists():
+        sh(sys.executable, "-m", "venv", VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    sh(BIN / "python", "-m", "pip", "install", "-q", "--upgrade", "pip")
+    sh(BIN / "python", "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]")
+    STAMP.write_text(digest)
+
+
+def setup_system_tools() -> None:
+    missing = [pkg for tool, pkg in APT_PACKAGES.items() if shutil.which(tool) is None]
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        print(f"note: system packages {missing} are missing and cannot be installed here; "
+              "tests that need them will say so", flush=True)
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    sh("apt-get", "update", "-qq", env=env)
+    sh("apt-get", "install", "-y", "-qq", *missing, env=env)
+
+
+def venv_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    return env
+
+
+def cmd_demo(args: list[str]) -> int:
+    setup_venv()
+    return sh(BIN / "sealer", "demo", *args, check=False, env=venv_env())
+
+
+def cmd_test(args: list[str]) -> int:
+    setup_venv()
+    setup_system_tools()
+    env = venv_env()
+    os.chdir(ROOT)
+    for check in (
+        [BIN / "ruff", "check", "."],
+        [BIN / "mypy"],
+        [BIN / "lint-imports"],
+    ):
+        if sh(*check, check=False, env=env) != 0:
+            print(f"FAILED: {' '.join(map(str, check))}", flush=True)
+            return 1
+    return sh(BIN / "python", "-m", "pytest", *args, check=False, env=env)
+
+
+def cmd_bench(args: list[str]) -> int:
+    setup_venv()
+    setup_system_tools()
+    rc = 0
+    for script in sorted((ROOT / "bench").glob("bench_*.py")):
+        rc |= sh(BIN / "python", script, *args, check=False, env=venv_env())
+    return rc
+
+
+def main() -> int:
+    verb, *rest = sys.argv[1:] or ["demo"]
+    if verb == "setup":
+        setup_venv()
+        setup_system_tools()
+        return 0
+    commands = {"demo": cmd_demo, "test": cmd_test, "bench": cmd_bench}
+    if verb not in commands:
+        print(__doc__)
+        return 2
+    return commands[verb](rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""KSOPS-compatible Kustomize generator: decrypts SOPS files during kustomize build."""

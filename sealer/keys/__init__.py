@@ -1,0 +1,1 @@
+"""Key rings and key sources: which private keys we hold, and which one worked."""
