@@ -1,0 +1,1 @@
+"""Test helpers shared by several areas (import as ``tests.support.<module>``)."""
