@@ -1,0 +1,98 @@
+"""The test harness itself: the API-server behaviours the controller tests rely on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client, config, watch
+from kubernetes.client.rest import ApiException
+
+from tests.support.kube_emulator import SEALED_SECRETS, SECRETS, KubeEmulator
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[KubeEmulator]:
+    with KubeEmulator() as running:
+        yield running
+
+
+def test_create_fills_metadata_and_generate_name(emu: KubeEmulator) -> None:
+    core = client.CoreV1Api(emu.api_client())
+    made = core.create_namespaced_secret("e1", {"metadata": {"generateName": "key-"}, "data": {"a": "YQ=="}})
+    assert made.metadata.name.startswith("key-") and len(made.metadata.name) == len("key-") + 5
+    assert made.metadata.uid and made.metadata.resource_version and made.metadata.creation_timestamp
+    assert made.metadata.namespace == "e1"
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_secret("e1", {"metadata": {"name": made.metadata.name}})
+    assert exc.value.status == 409
+
+
+def test_put_patch_and_stale_resource_version(emu: KubeEmulator) -> None:
+    core = client.CoreV1Api(emu.api_client())
+    core.create_namespaced_secret("e2", {"metadata": {"name": "s"}, "data": {"a": "YQ=="}})
+    core.patch_namespaced_secret("s", "e2", {"metadata": {"labels": {"x": "y"}}})
+    current = core.read_namespaced_secret("s", "e2")
+    current.data = {"b": "Yg=="}
+    replaced = core.replace_namespaced_secret("s", "e2", current)
+    assert replaced.data == {"b": "Yg=="} and replaced.metadata.labels == {"x": "y"}
+    current.metadata.resource_version = "1"
+    with pytest.raises(ApiException) as exc:
+        core.replace_namespaced_secret("s", "e2", current)
+    assert exc.value.status == 409
+    assert [s.metadata.name for s in core.list_namespaced_secret("e2", label_selector="x=y").items] == ["s"]
+    assert core.list_namespaced_secret("e2", label_selector="x=z").items == []
+
+
+def test_status_subresource_and_generation(emu: KubeEmulator) -> None:
+    custom = client.CustomObjectsApi(emu.api_client())
+    args = ("bitnami.com", "v1alpha1", "e3", "sealedsecrets")
+    body = {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "a"},
+            "spec": {"encryptedData": {"k": "v"}}, "status": {"ignored": True}}
+    made = custom.create_namespaced_custom_object(*args, body)
+    assert "status" not in made and made["metadata"]["generation"] == 1
+    after = custom.patch_namespaced_custom_object_status(*args, "a", {"status": {"ok": 1}, "spec": {"x": 1}})
+    assert after["status"] == {"ok": 1} and after["spec"] == {"encryptedData": {"k": "v"}}
+    assert after["metadata"]["generation"] == 1
+    after = custom.patch_namespaced_custom_object(*args, "a", {"spec": {"encryptedData": {"k": "w"}}, "status": {}})
+    assert after["metadata"]["generation"] == 2 and after["status"] == {"ok": 1}
+
+
+def test_injected_errors_do_not_touch_the_store(emu: KubeEmulator) -> None:
+    core = client.CoreV1Api(emu.api_client())
+    fault = emu.inject_errors(500, 2, verb="POST", resource=SECRETS)
+    for _ in range(2):
+        with pytest.raises(ApiException) as exc:
+            core.create_namespaced_secret("e4", {"metadata": {"name": "s"}})
+        assert exc.value.status == 500
+    assert emu.get(SECRETS, "e4", "s") is None
+    core.create_namespaced_secret("e4", {"metadata": {"name": "s"}})
+    assert fault.hits == 2 and fault.remaining == 0
+    assert emu.get(SECRETS, "e4", "s") is not None
+
+
+def test_watch_resumes_from_resource_version(emu: KubeEmulator) -> None:
+    custom = client.CustomObjectsApi(emu.api_client())
+    args = ("bitnami.com", "v1alpha1", "e5", "sealedsecrets")
+    for name in ("a", "b"):
+        custom.create_namespaced_custom_object(*args, {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+                                                       "metadata": {"name": name}, "spec": {}})
+    listing = custom.list_namespaced_custom_object(*args)
+    rv = listing["metadata"]["resourceVersion"]
+    custom.delete_namespaced_custom_object(*args, "a")
+    events = [
+        (e["type"], e["object"]["metadata"]["name"])
+        for e in watch.Watch().stream(custom.list_namespaced_custom_object, *args, resource_version=rv,
+                                      timeout_seconds=1)
+    ]
+    assert events == [("DELETED", "a")]
+    assert [o["metadata"]["name"] for o in emu.list(SEALED_SECRETS, "e5")] == ["b"]
+
+
+def test_kubeconfig_file_works_with_the_official_loader(emu: KubeEmulator, tmp_path: Path) -> None:
+    path = emu.write_kubeconfig(tmp_path / "kubeconfig", namespace="e6")
+    api = config.new_client_from_config(config_file=str(path))
+    client.CoreV1Api(api).create_namespaced_secret("e6", {"metadata": {"name": "via-kubeconfig"}})
+    assert emu.writes(resource=SECRETS, verb="POST")[-1].name is None  # POST carries the name in the body
+    assert emu.get(SECRETS, "e6", "via-kubeconfig") is not None
