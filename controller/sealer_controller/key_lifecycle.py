@@ -1,0 +1,338 @@
+"""When to make a new sealing key, and how: the Bitnami controller's rules, as pure functions.
+
+Nothing here reads a clock, the cluster or the environment: callers pass ``now``
+and the keys they hold, so the schedule is testable with fixed clocks and the
+operator decides *when* to act while this module decides *whether*.
+
+What the Bitnami controller does (pkg/controller/main.go ``initKeyRenewal``,
+keyregistry.go, pkg/crypto/keys.go), and what we keep:
+
+* On start it makes a key if it holds none, or if the newest key (by its
+  certificate's NotBefore) is older than ``--key-cutoff-time``.
+* With ``--key-renew-period`` P > 0 it makes the next key P after the newest
+  key's NotBefore (at once if that is past), then every P. P = 0 turns automatic
+  renewal off (a key is still made when there is none, or on request).
+* Keys are RSA-4096 with a self-signed certificate valid 87600 h (10 x 365 days),
+  empty subject and issuer, a random 128-bit serial, KeyUsage = encipherOnly
+  (critical), BasicConstraints CA:TRUE (critical) and a SubjectKeyIdentifier
+  from truncated SHA-256 (what Go >= 1.25 adds to CA certificates), signed with
+  SHA256-RSA; stored as a ``kubernetes.io/tls`` Secret from ``generateName``
+  ``sealed-secrets-key`` labelled ``sealedsecrets.bitnami.com/sealed-secrets-key: active``.
+
+Where we differ, on purpose:
+
+* The cutoff is re-evaluated on every decision, not only at start. A cutoff in
+  the past forces one new key (after it, the newest key is younger than the
+  cutoff); a cutoff in the *future* schedules that renewal for the moment it
+  arrives. Bitnami instead makes a key at every restart until a future cutoff
+  passes, and ignores a cutoff that arrives while it runs.
+* Negative periods are refused: Go accepts ``-1h`` and the Bitnami scheduler
+  then sleeps a negative time in a loop, i.e. makes keys without pause.
+
+Note for readers of these certificates: ``encipherOnly`` without
+``keyAgreement`` is legal DER but ``cryptography`` refuses to build a
+``KeyUsage`` object for it, so ``cert.extensions`` raises ``ValueError`` on
+Bitnami-made (and our) certificates; use the public key and validity only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from cryptography import x509
+
+# Signing needs a hash object; sealer.crypto offers no certificate builder with the
+# Bitnami extensions (rsa_keys.self_signed_certificate uses other KeyUsage bits).
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtensionOID
+
+from sealer.crypto import rsa_keys
+from sealer.errors import InputError
+from sealer.keys.key_secrets import key_to_secret
+from sealer.keys.keyring import SealingKey
+
+DEFAULT_KEY_BITS = 4096
+DEFAULT_KEY_TTL = dt.timedelta(hours=10 * 365 * 24)  # Bitnami --key-ttl default, 87600h
+DEFAULT_RENEW_PERIOD = dt.timedelta(days=30)  # Bitnami --key-renew-period default, 720h
+
+# DER of KeyUsage BIT STRING with only encipherOnly (bit 7) set, exactly as Go's
+# marshalKeyUsage(x509.KeyUsageEncipherOnly) writes it: 03 02 00 01.
+_KEY_USAGE_ENCIPHER_ONLY_DER = b"\x03\x02\x00\x01"
+
+RFC1123Z_LAYOUT = "Mon, 02 Jan 2006 15:04:05 -0700"
+
+
+# --------------------------------------------------------------------------- key creation
+
+
+def bitnami_certificate(
+    private_key: rsa.RSAPrivateKey,
+    *,
+    not_before: dt.datetime,
+    validity: dt.timedelta = DEFAULT_KEY_TTL,
+    common_name: str = "",
+    serial_number: int | None = None,
+) -> x509.Certificate:
+    """A self-signed certificate with the fields of Bitnami's ``crypto.SignKeyWithNotBefore``.
+
+    Matching them field for field means a key we generate looks, to kubeseal and
+    to the Bitnami controller, like one it generated itself.
+    """
+    _require_aware(not_before, "not_before")
+    if validity <= dt.timedelta(0):
+        raise ValueError("certificate validity must be positive")
+    serial = serial_number if serial_number is not None else _random_serial()
+    start = not_before.astimezone(dt.UTC).replace(microsecond=0)
+    attrs = [x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)] if common_name else []
+    name = x509.Name(attrs)
+    pkcs1_public = private_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(serial)
+        .not_valid_before(start)
+        .not_valid_after(start + validity)
+        .add_extension(x509.UnrecognizedExtension(ExtensionOID.KEY_USAGE, _KEY_USAGE_ENCIPHER_ONLY_DER), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier(hashlib.sha256(pkcs1_public).digest()[:20]), critical=False)
+    )
+    return builder.sign(private_key, hashes.SHA256())
+
+
+def _random_serial() -> int:
+    # Go: rand.Int(r, 2**128), i.e. uniform in [0, 2**128); a zero serial is not allowed by X.509.
+    while True:
+        serial = secrets.randbits(128)
+        if serial:
+            return serial
+
+
+def generate_sealing_key(
+    *,
+    now: dt.datetime,
+    bits: int = DEFAULT_KEY_BITS,
+    validity: dt.timedelta = DEFAULT_KEY_TTL,
+    common_name: str = "",
+) -> SealingKey:
+    """A fresh key pair and certificate, as the Bitnami controller makes on start and on renewal.
+
+    RSA generation is CPU work of about a second for 4096 bits: run it off the event loop.
+    """
+    private_key = rsa_keys.generate_private_key(bits)
+    cert = bitnami_certificate(private_key, not_before=now, validity=validity, common_name=common_name)
+    return SealingKey(private_key, cert)
+
+
+def new_key_secret(
+    key: SealingKey,
+    *,
+    namespace: str,
+    extra_labels: Mapping[str, str] | None = None,
+    extra_annotations: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The key Secret to create for ``key`` (generateName ``sealed-secrets-key``, label ``active``).
+
+    Extra labels/annotations mirror Bitnami's ``--privatekey-labels`` / ``--privatekey-annotations``;
+    as there, an extra label cannot override the ``active`` key label.
+    """
+    manifest = key_to_secret(key, namespace=namespace)
+    meta = manifest["metadata"]
+    labels: dict[str, str] = meta["labels"]
+    for label, value in (extra_labels or {}).items():
+        labels.setdefault(label, value)
+    if extra_annotations:
+        meta["annotations"] = dict(extra_annotations)
+    return manifest
+
+
+# --------------------------------------------------------------------------- parsing settings
+
+_GO_UNITS_NS: dict[str, int] = {
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,  # micro sign
+    "\u03bcs": 1_000,  # Greek mu
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60 * 1_000_000_000,
+    "h": 3600 * 1_000_000_000,
+}
+_GO_DURATION_PART = re.compile(r"(\d*(?:\.\d*)?)([a-zA-Z\u00b5\u03bc]+)")
+_GO_MAX_DURATION_NS = 2**63 - 1
+
+
+def parse_go_duration(text: str, *, what: str = "duration", allow_negative: bool = False) -> dt.timedelta:
+    """Parse a Go ``time.ParseDuration`` string ("720h", "1h30m", "1.5h", "90s", "0").
+
+    Go's grammar exactly: an optional sign, then one or more number+unit pairs
+    (units ns, us/µs, ms, s, m, h); a bare "0" is the only unit-less value.
+    Negative values are refused unless ``allow_negative``: for a period they
+    make no sense. Sub-microsecond parts are truncated (timedelta's resolution).
+    """
+    hint = f"write {what} as a Go duration such as 720h, 1h30m, 90s or 0"
+    raw = text.strip()
+    body = raw
+    negative = False
+    if body[:1] in "+-" and body:
+        negative = body[0] == "-"
+        body = body[1:]
+    if body == "0":
+        return dt.timedelta(0)
+    if not body:
+        raise InputError(f"{what}: {text!r} is not a duration", hint=hint)
+    total = Decimal(0)
+    pos = 0
+    while pos < len(body):
+        match = _GO_DURATION_PART.match(body, pos)
+        if match is None:
+            raise InputError(f"{what}: {text!r} is not a duration", hint=hint)
+        number, unit = match.groups()
+        if number in ("", "."):
+            raise InputError(f"{what}: {text!r} has a unit without a number", hint=hint)
+        if unit not in _GO_UNITS_NS:
+            raise InputError(
+                f"{what}: unknown unit {unit!r} in {text!r}", hint="units are ns, us, ms, s, m and h (no d or w)"
+            )
+        try:
+            total += Decimal(number) * _GO_UNITS_NS[unit]
+        except InvalidOperation:
+            raise InputError(f"{what}: {text!r} is not a duration", hint=hint) from None
+        pos = match.end()
+    if total > _GO_MAX_DURATION_NS:
+        raise InputError(f"{what}: {text!r} is too long", hint="Go durations are limited to about 292 years")
+    if negative and total and not allow_negative:
+        raise InputError(f"{what}: {text!r} is negative", hint="use 0 to disable, or a positive duration")
+    microseconds = int(total) // 1000
+    return dt.timedelta(microseconds=-microseconds if negative else microseconds)
+
+
+def format_go_duration(value: dt.timedelta) -> str:
+    """The inverse of :func:`parse_go_duration` for whole seconds, as Go prints it ("720h0m0s")."""
+    seconds = int(value.total_seconds())
+    if seconds == 0:
+        return "0s"
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{sign}{minutes}m{secs}s"
+    return f"{sign}{secs}s"
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_RFC1123Z = re.compile(
+    r"(?P<wday>[A-Za-z]{3}), (?P<day>\d{2}) (?P<mon>[A-Za-z]{3}) (?P<year>\d{4}) "
+    r"(?P<hour>\d{1,2}):(?P<min>\d{2}):(?P<sec>\d{2})(?:[.,](?P<frac>\d+))? "
+    r"(?P<sign>[+-])(?P<zh>\d{2})(?P<zm>\d{2})"
+)
+
+
+def parse_cutoff_time(text: str | None, *, what: str = "--key-cutoff-time") -> dt.datetime | None:
+    """Parse an RFC 1123 time with numeric zone, Go's ``time.RFC1123Z``; empty means "no cutoff".
+
+    Like Go, the weekday name is checked to be a weekday name but not against
+    the date, names are case-insensitive, and fractional seconds are accepted.
+    """
+    if text is None or not text.strip():
+        return None
+    hint = f'use RFC 1123 with a numeric zone, e.g. "{RFC1123Z_LAYOUT}"'
+    match = _RFC1123Z.fullmatch(text.strip())
+    if match is None:
+        raise InputError(f"{what}: {text!r} is not an RFC 1123 time with a numeric zone", hint=hint)
+    parts = match.groupdict()
+    if parts["wday"].lower() not in _DAYS:
+        raise InputError(f"{what}: {parts['wday']!r} is not a weekday name", hint=hint)
+    if parts["mon"].lower() not in _MONTHS:
+        raise InputError(f"{what}: {parts['mon']!r} is not a month name", hint=hint)
+    zone_h, zone_m = int(parts["zh"]), int(parts["zm"])
+    if zone_h > 23 or zone_m > 59:
+        raise InputError(f"{what}: time zone offset in {text!r} is out of range", hint=hint)
+    offset = dt.timedelta(hours=zone_h, minutes=zone_m)
+    tz = dt.timezone(-offset if parts["sign"] == "-" else offset)
+    frac = parts["frac"] or "0"
+    try:
+        return dt.datetime(
+            int(parts["year"]),
+            _MONTHS.index(parts["mon"].lower()) + 1,
+            int(parts["day"]),
+            int(parts["hour"]),
+            int(parts["min"]),
+            int(parts["sec"]),
+            int(frac[:6].ljust(6, "0")),
+            tzinfo=tz,
+        )
+    except ValueError as exc:
+        raise InputError(f"{what}: {text!r} is not a valid date and time ({exc})", hint=hint) from None
+
+
+# --------------------------------------------------------------------------- the schedule
+
+
+def _require_aware(value: dt.datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+
+
+def newest_key(keys: Iterable[SealingKey]) -> SealingKey | None:
+    """The key that seals: the newest certificate NotBefore (ties: the first seen, as Bitnami)."""
+    newest: SealingKey | None = None
+    for key in keys:
+        if newest is None or key.not_before > newest.not_before:
+            newest = key
+    return newest
+
+
+def next_renewal(
+    keys: Iterable[SealingKey],
+    now: dt.datetime,
+    renew_period: dt.timedelta,
+    cutoff: dt.datetime | None = None,
+) -> dt.datetime | None:
+    """When the next key must be made: ``now`` if overdue, ``None`` if never (period 0, no cutoff ahead).
+
+    * no key at all → now;
+    * newest key older than a cutoff that has arrived → now;
+    * otherwise the earlier of newest NotBefore + period (if period > 0) and a
+      future cutoff the newest key predates.
+    """
+    _require_aware(now, "now")
+    if renew_period < dt.timedelta(0):
+        raise ValueError("renew_period must not be negative (0 disables renewal)")
+    if cutoff is not None:
+        _require_aware(cutoff, "cutoff")
+    newest = newest_key(keys)
+    if newest is None:
+        return now
+    born = newest.not_before
+    candidates: list[dt.datetime] = []
+    if cutoff is not None and born < cutoff:
+        candidates.append(cutoff)
+    if renew_period > dt.timedelta(0):
+        candidates.append(born + renew_period)
+    if not candidates:
+        return None
+    return max(now, min(candidates))
+
+
+def needs_new_key(
+    keys: Iterable[SealingKey],
+    now: dt.datetime,
+    renew_period: dt.timedelta,
+    cutoff: dt.datetime | None = None,
+) -> bool:
+    """Whether a key must be made right now (see :func:`next_renewal`)."""
+    due = next_renewal(keys, now, renew_period, cutoff)
+    return due is not None and due <= now

@@ -1,0 +1,261 @@
+"""key_lifecycle: Bitnami's key shape and renewal schedule, checked with fixed clocks."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sealer_controller import key_lifecycle as kl
+
+from sealer.errors import InputError, SealerError
+from sealer.keys.key_secrets import KEY_LABEL, key_from_secret
+from sealer.keys.keyring import SealingKey
+
+UTC = dt.UTC
+T0 = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+DAY = dt.timedelta(days=1)
+PERIOD = dt.timedelta(hours=720)
+
+
+def key_born(private_key: rsa.RSAPrivateKey, when: dt.datetime) -> SealingKey:
+    return SealingKey(private_key, kl.bitnami_certificate(private_key, not_before=when), name=f"k-{when:%j}")
+
+
+# ---------------------------------------------------------------- certificate fields
+
+
+def test_certificate_has_bitnami_fields(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    cert = kl.bitnami_certificate(other_rsa_key, not_before=T0.replace(microsecond=123456))
+    assert cert.version is x509.Version.v3
+    assert cert.subject == x509.Name([]) and cert.issuer == x509.Name([])
+    assert 0 < cert.serial_number < 2**128
+    assert cert.not_valid_before_utc == T0
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == dt.timedelta(hours=87600)
+    assert isinstance(cert.signature_hash_algorithm, hashes.SHA256)
+    # Self-signed: the signature verifies with the certificate's own key.
+    other_rsa_key.public_key().verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hashes.SHA256())
+    # Extensions exactly as Go's x509.CreateCertificate writes them for Bitnami's template, in order:
+    # KeyUsage critical encipherOnly; BasicConstraints critical CA:TRUE; SKI = SHA-256(PKCS#1 pub)[:20].
+    pkcs1 = other_rsa_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    ku = bytes.fromhex("0603551d0f0101ff0404 03020001".replace(" ", ""))
+    bc = bytes.fromhex("0603551d130101ff0405 30030101ff".replace(" ", ""))
+    ski = bytes.fromhex("0603551d0e04160414") + hashlib.sha256(pkcs1).digest()[:20]
+    tbs = cert.tbs_certificate_bytes
+    assert tbs.index(ku) < tbs.index(bc) < tbs.index(ski)
+    # The certificate still works for what callers need: the key and the validity.
+    assert cert.public_key() == other_rsa_key.public_key()
+
+
+def test_certificate_common_name_and_serials(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    a = kl.bitnami_certificate(other_rsa_key, not_before=T0, common_name="my-cn")
+    b = kl.bitnami_certificate(other_rsa_key, not_before=T0)
+    assert a.subject.rfc4514_string() == "CN=my-cn" == a.issuer.rfc4514_string()
+    assert a.serial_number != b.serial_number
+    with pytest.raises(ValueError, match="timezone-aware"):
+        kl.bitnami_certificate(other_rsa_key, not_before=dt.datetime(2026, 1, 1))
+
+
+def test_new_key_secret_round_trips_through_key_secrets(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    key = key_born(other_rsa_key, T0)
+    manifest = kl.new_key_secret(
+        key,
+        namespace="kube-system",
+        extra_labels={KEY_LABEL: "compromised", "team": "a"},
+        extra_annotations={"note": "x"},
+    )
+    assert manifest["type"] == "kubernetes.io/tls"
+    meta = manifest["metadata"]
+    assert meta["generateName"] == "sealed-secrets-key" and "name" not in meta
+    assert meta["namespace"] == "kube-system"
+    assert meta["labels"] == {KEY_LABEL: "active", "team": "a"}
+    assert meta["annotations"] == {"note": "x"}
+    assert base64.b64decode(manifest["data"]["tls.key"]).startswith(b"-----BEGIN RSA PRIVATE KEY-----")
+    back = key_from_secret({**manifest, "metadata": {**meta, "name": "sealed-secrets-keyabcde"}})
+    assert back.fingerprint == key.fingerprint and back.not_before == T0
+
+
+@pytest.mark.slow
+def test_generate_sealing_key_defaults_to_rsa_4096() -> None:
+    key = kl.generate_sealing_key(now=T0)
+    assert key.private_key.key_size == 4096
+    assert key.not_before == T0
+    assert key.certificate is not None
+    assert key.certificate.not_valid_after_utc == T0 + dt.timedelta(days=3650)
+
+
+# ---------------------------------------------------------------- Go durations
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("720h", dt.timedelta(days=30)),
+        ("1h30m", dt.timedelta(hours=1, minutes=30)),
+        ("0", dt.timedelta(0)),
+        ("+0", dt.timedelta(0)),
+        ("0s", dt.timedelta(0)),
+        ("90s", dt.timedelta(seconds=90)),
+        ("1.5h", dt.timedelta(minutes=90)),
+        (".5m", dt.timedelta(seconds=30)),
+        ("1m.5s", dt.timedelta(seconds=60.5)),
+        ("2h45m30.5s", dt.timedelta(hours=2, minutes=45, seconds=30.5)),
+        ("300ms", dt.timedelta(milliseconds=300)),
+        ("10us", dt.timedelta(microseconds=10)),
+        ("10\u00b5s", dt.timedelta(microseconds=10)),
+        ("1500ns", dt.timedelta(microseconds=1)),
+        ("87600h", dt.timedelta(days=3650)),
+    ],
+)
+def test_parse_go_duration(text: str, expected: dt.timedelta) -> None:
+    assert kl.parse_go_duration(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "not a duration"),
+        ("30", "not a duration"),
+        ("30d", "unknown unit 'd'"),
+        ("1w", "unknown unit 'w'"),
+        ("h", "without a number"),
+        (".h", "without a number"),
+        ("1h 30m", "not a duration"),
+        ("-1h", "negative"),
+        ("abc", "without a number"),
+        ("3000000h", "too long"),
+    ],
+)
+def test_parse_go_duration_rejects(text: str, fragment: str) -> None:
+    with pytest.raises(InputError, match=fragment) as info:
+        kl.parse_go_duration(text, what="--key-renew-period")
+    assert str(info.value).startswith("--key-renew-period:")
+    assert isinstance(info.value, SealerError)
+
+
+def test_parse_go_duration_negative_when_allowed() -> None:
+    assert kl.parse_go_duration("-1h30m", allow_negative=True) == -dt.timedelta(minutes=90)
+
+
+def test_format_go_duration() -> None:
+    assert kl.format_go_duration(dt.timedelta(days=30)) == "720h0m0s"
+    assert kl.format_go_duration(dt.timedelta(seconds=90)) == "1m30s"
+    assert kl.format_go_duration(dt.timedelta(0)) == "0s"
+    for text in ("720h", "1h30m", "90s", "45s"):
+        assert kl.parse_go_duration(kl.format_go_duration(kl.parse_go_duration(text))) == kl.parse_go_duration(text)
+
+
+# ---------------------------------------------------------------- RFC 1123Z cutoff
+
+
+def test_parse_cutoff_time() -> None:
+    parsed = kl.parse_cutoff_time("Mon, 02 Jan 2006 15:04:05 -0700")
+    assert parsed == dt.datetime(2006, 1, 2, 22, 4, 5, tzinfo=UTC)
+    assert parsed is not None and parsed.utcoffset() == -dt.timedelta(hours=7)
+    assert kl.parse_cutoff_time("tue, 01 dec 2026 17:30:00 +0000") == dt.datetime(2026, 12, 1, 17, 30, tzinfo=UTC)
+    assert kl.parse_cutoff_time("Tue, 01 Dec 2026 17:30:00.25 +0530") == dt.datetime(
+        2026, 12, 1, 12, 0, 0, 250000, tzinfo=UTC
+    )
+    # Like Go, the weekday is a name check only, not checked against the date.
+    assert kl.parse_cutoff_time("Fri, 01 Dec 2026 17:30:00 +0000") is not None
+    assert kl.parse_cutoff_time("") is None and kl.parse_cutoff_time(None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("2026-12-01T17:30:00Z", "not an RFC 1123 time"),
+        ("Tue, 01 Dec 2026 17:30:00 GMT", "not an RFC 1123 time"),  # RFC1123, not RFC1123Z
+        ("Tue, 1 Dec 2026 17:30:00 +0000", "not an RFC 1123 time"),  # Go's 02 needs two digits
+        ("Xyz, 01 Dec 2026 17:30:00 +0000", "not a weekday"),
+        ("Tue, 01 Dex 2026 17:30:00 +0000", "not a month"),
+        ("Tue, 31 Feb 2026 17:30:00 +0000", "not a valid date"),
+        ("Tue, 01 Dec 2026 25:30:00 +0000", "not a valid date"),
+        ("Tue, 01 Dec 2026 17:30:00 +2500", "out of range"),
+    ],
+)
+def test_parse_cutoff_time_rejects(text: str, fragment: str) -> None:
+    with pytest.raises(InputError, match=fragment) as info:
+        kl.parse_cutoff_time(text)
+    assert "Mon, 02 Jan 2006 15:04:05 -0700" in str(info.value)
+
+
+# ---------------------------------------------------------------- the schedule
+
+
+def test_no_key_means_now(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    assert kl.next_renewal([], T0, PERIOD) == T0
+    assert kl.needs_new_key([], T0, dt.timedelta(0))
+
+
+def test_renews_period_after_newest_not_before(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    keys = [key_born(other_rsa_key, T0 - 40 * DAY), key_born(other_rsa_key, T0 - 10 * DAY)]
+    assert kl.newest_key(keys) is keys[1]
+    # Newest is 10 days old, period 30 days: 20 days from now, regardless of the older key.
+    assert kl.next_renewal(keys, T0, PERIOD) == T0 + 20 * DAY
+    assert not kl.needs_new_key(keys, T0, PERIOD)
+    assert not kl.needs_new_key(keys, T0 + 20 * DAY - dt.timedelta(seconds=1), PERIOD)
+    assert kl.needs_new_key(keys, T0 + 20 * DAY, PERIOD)
+    # Order of the keys does not matter.
+    assert kl.next_renewal(list(reversed(keys)), T0, PERIOD) == T0 + 20 * DAY
+
+
+def test_overdue_renewal_is_due_now(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    keys = [key_born(other_rsa_key, T0 - 45 * DAY)]
+    assert kl.next_renewal(keys, T0, PERIOD) == T0  # Bitnami: initialDelay clamped to 0
+    assert kl.needs_new_key(keys, T0, PERIOD)
+
+
+def test_after_renewal_next_is_one_period_later(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    keys = [key_born(other_rsa_key, T0 - 45 * DAY)]
+    keys.append(key_born(other_rsa_key, T0))  # the key just made
+    assert kl.next_renewal(keys, T0, PERIOD) == T0 + PERIOD
+    assert not kl.needs_new_key(keys, T0, PERIOD)
+
+
+def test_period_zero_disables_renewal(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    keys = [key_born(other_rsa_key, T0 - 4000 * DAY)]
+    assert kl.next_renewal(keys, T0, dt.timedelta(0)) is None
+    assert not kl.needs_new_key(keys, T0, dt.timedelta(0))
+
+
+def test_past_cutoff_forces_one_new_key(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    cutoff = T0 - 2 * DAY
+    keys = [key_born(other_rsa_key, T0 - 5 * DAY)]
+    assert kl.needs_new_key(keys, T0, PERIOD, cutoff)
+    assert kl.needs_new_key(keys, T0, dt.timedelta(0), cutoff)  # cutoff applies even with renewal off
+    keys.append(key_born(other_rsa_key, T0))
+    assert not kl.needs_new_key(keys, T0, PERIOD, cutoff)
+    assert kl.next_renewal(keys, T0, dt.timedelta(0), cutoff) is None
+    # A key born exactly at the cutoff is not older than it (Go: Before is strict).
+    assert not kl.needs_new_key([key_born(other_rsa_key, cutoff)], T0, dt.timedelta(0), cutoff)
+
+
+def test_future_cutoff_schedules_renewal(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    keys = [key_born(other_rsa_key, T0 - 5 * DAY)]
+    cutoff = T0 + 3 * DAY
+    assert kl.next_renewal(keys, T0, PERIOD, cutoff) == cutoff  # earlier than the periodic renewal
+    assert not kl.needs_new_key(keys, T0, PERIOD, cutoff)
+    assert kl.needs_new_key(keys, cutoff, PERIOD, cutoff)
+    late = T0 + 40 * DAY
+    assert kl.next_renewal(keys, T0, PERIOD, late) == T0 + 25 * DAY  # periodic renewal comes first
+
+
+def test_keys_without_certificate_count_as_oldest(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    bare = SealingKey(other_rsa_key, None, name="bare.pem")
+    assert kl.needs_new_key([bare], T0, PERIOD)
+    born = key_born(other_rsa_key, T0 - DAY)
+    assert kl.newest_key([bare, born]) is born
+
+
+def test_schedule_rejects_naive_times_and_negative_period(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        kl.next_renewal([], dt.datetime(2026, 1, 1), PERIOD)
+    with pytest.raises(ValueError, match="negative"):
+        kl.next_renewal([], T0, -DAY)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        kl.next_renewal([], T0, PERIOD, dt.datetime(2026, 1, 1))
