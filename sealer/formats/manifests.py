@@ -1,0 +1,238 @@
+"""Kubernetes manifests as bytes: parse YAML/JSON streams, emit JSON or YAML.
+
+Three ways out, for three jobs:
+
+- :func:`dump_json`: kubeseal's default output (2-space indent, newline).
+- :func:`dump_yaml`: kubeseal's ``-o yaml`` (``---`` first, keys sorted as
+  ``sigs.k8s.io/yaml`` sorts them). A small emitter for the plain data a
+  manifest holds, so ``sealer seal -o yaml`` never imports a YAML library.
+- :func:`load_round_trip` / :func:`dump_round_trip`: ruamel.yaml's round-trip
+  mode, for editing a file in place (``--merge-into``) without losing its
+  comments, key order or quoting.
+
+Parse errors become :class:`InputError` with the line and column only: YAML
+libraries quote the offending line in their messages, and that line may hold
+a secret value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sealer.errors import InputError
+
+__all__ = [
+    "RoundTrip",
+    "detect_json",
+    "dump_json",
+    "dump_round_trip",
+    "dump_yaml",
+    "load_documents",
+    "load_round_trip",
+]
+
+_PLAIN_SAFE = re.compile(r"[A-Za-z_/][A-Za-z0-9_./+=-]*\Z")
+# Words YAML 1.1 or 1.2 readers would not take as strings.
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_RESERVED = frozenset(
+    "y n yes no on off true false null nan inf".split()
+)
+
+
+def _text(data: bytes | str, source: str) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source}: not UTF-8 text (byte {exc.start})", hint="save the manifest as UTF-8 YAML or JSON"
+        ) from None
+
+
+def detect_json(text: str) -> bool:
+    """A manifest is JSON when its first non-blank character opens an object or array."""
+    stripped = text.lstrip()
+    return stripped[:1] in ("{", "[")
+
+
+def _load_json_stream(text: str, source: str) -> list[Any]:
+    decoder = json.JSONDecoder()
+    docs: list[Any] = []
+    index, end = 0, len(text)
+    while True:
+        while index < end and text[index].isspace():
+            index += 1
+        if index >= end:
+            return docs
+        try:
+            doc, index = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{source}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                hint="fix the JSON (or pass YAML)",
+            ) from None
+        docs.append(doc)
+
+
+def _yaml_error(exc: Exception, source: str) -> InputError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    if type(exc).__name__ == "DuplicateKeyError":
+        problem = "duplicate key"  # its message quotes the values
+    else:
+        problem = str(getattr(exc, "problem", None) or type(exc).__name__).split("\n", 1)[0][:100]
+        # Problems may quote document text (which may be a secret): keep only tiny quotes like '\t'.
+        problem = _QUOTED.sub(lambda m: m.group(0) if len(m.group(0)) <= 14 else "<...>", problem)
+    return InputError(f"{source}: malformed YAML{where}: {problem}", hint="fix the YAML (or pass JSON)")
+
+
+def load_documents(data: bytes | str, *, source: str = "input") -> list[Any]:
+    """All documents of a YAML or JSON stream as plain Python data; empty documents are dropped."""
+    text = _text(data, source)
+    json_error: InputError | None = None
+    if detect_json(text):
+        try:
+            return [d for d in _load_json_stream(text, source) if d is not None]
+        except InputError as exc:
+            if not text.lstrip().startswith("{"):
+                raise
+            json_error = exc  # flow-style YAML also starts with '{': give the YAML reader a chance
+    from ruamel.yaml import YAML  # deliberate lazy import (only YAML input pays for it)
+    from ruamel.yaml.error import YAMLError
+
+    yaml = YAML(typ="safe", pure=False)
+    try:
+        return [d for d in yaml.load_all(text) if d is not None]
+    except YAMLError as exc:
+        raise (json_error or _yaml_error(exc, source)) from None
+
+
+# --- emitting ---------------------------------------------------------------------------------
+
+
+def dump_json(doc: Any) -> bytes:
+    """kubeseal's JSON: 2-space indent, UTF-8, a trailing newline."""
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    text = str(value)
+    if _PLAIN_SAFE.match(text) and text.lower() not in _RESERVED:
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)
+    # JSON leaves these as is, but a YAML reader would fold them as line breaks.
+    return quoted.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\u0085", "\\u0085")
+
+
+def _emit(value: Any, indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    if isinstance(value, Mapping):
+        for key in sorted(value, key=str):
+            item = value[key]
+            if isinstance(item, Mapping) and item:
+                out.append(f"{pad}{_scalar(str(key))}:\n")
+                _emit(item, indent + 2, out)
+            elif isinstance(item, list | tuple) and item:
+                out.append(f"{pad}{_scalar(str(key))}:\n")
+                _emit(item, indent, out)
+            else:
+                out.append(f"{pad}{_scalar(str(key))}: {_inline(item)}\n")
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        for item in value:
+            if isinstance(item, Mapping | list | tuple) and item:
+                nested: list[str] = []
+                _emit(item, indent + 2, nested)
+                first = nested[0]
+                out.append(f"{pad}- {first[indent + 2:]}")
+                out.extend(nested[1:])
+            else:
+                out.append(f"{pad}- {_inline(item)}\n")
+    else:
+        out.append(f"{pad}{_inline(value)}\n")
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{}"
+    if isinstance(value, list | tuple):
+        return "[]"
+    return _scalar(value)
+
+
+def dump_yaml(doc: Any, *, explicit_start: bool = True) -> bytes:
+    """kubeseal's YAML: ``---``, then block style with sorted keys."""
+    out: list[str] = ["---\n"] if explicit_start else []
+    _emit(doc, 0, out)
+    return "".join(out).encode("utf-8")
+
+
+# --- round trip -------------------------------------------------------------------------------
+
+
+@dataclass
+class RoundTrip:
+    """A parsed file that can be written back as it was, edits aside."""
+
+    documents: list[Any]
+    is_json: bool
+    json_indent: int | None = 2
+    explicit_start: bool = False
+
+
+def load_round_trip(data: bytes | str, *, source: str = "input") -> RoundTrip:
+    """Parse keeping comments, key order and quoting (YAML), or key order and indent (JSON)."""
+    text = _text(data, source)
+    if detect_json(text) and text.lstrip().startswith("{"):
+        try:
+            docs = _load_json_stream(text, source)
+        except InputError:
+            pass
+        else:
+            match = re.search(r"\n([ \t]+)\S", text)
+            indent: int | None = len(match.group(1)) if match else None
+            return RoundTrip(docs, is_json=True, json_indent=indent)
+    yaml = _rt_yaml()
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        docs = list(yaml.load_all(text))
+    except YAMLError as exc:
+        raise _yaml_error(exc, source) from None
+    return RoundTrip(docs, is_json=False, explicit_start=text.lstrip().startswith("---"))
+
+
+def _rt_yaml() -> Any:
+    from ruamel.yaml import YAML  # deliberate lazy import
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 1 << 20  # never fold long base64 lines
+    return yaml
+
+
+def dump_round_trip(rt: RoundTrip) -> bytes:
+    """Write a :class:`RoundTrip` back in its own format."""
+    if rt.is_json:
+        return "".join(
+            json.dumps(doc, indent=rt.json_indent, ensure_ascii=False) + "\n" for doc in rt.documents
+        ).encode("utf-8")
+    import io
+
+    yaml = _rt_yaml()
+    buffer = io.StringIO()
+    yaml.explicit_start = rt.explicit_start or len(rt.documents) > 1
+    yaml.dump_all(rt.documents, buffer)
+    return buffer.getvalue().encode("utf-8")
