@@ -1,0 +1,162 @@
+"""Read and decrypt a generator's SOPS files, concurrently, in memory only.
+
+Decryption itself is :func:`sealer.api.sops.decrypt` (imported on first use, so
+``sealer-kustomize install`` never loads the crypto stack). This module adds
+what a build needs around it:
+
+- paths are resolved as KSOPS resolves them: relative to the working directory,
+  which kustomize sets to the kustomization root for both legacy exec plugins
+  and KRM exec functions;
+- an optional *root* (``SEALER_KUSTOMIZE_ROOT``; ``argocd-generate`` sets it to
+  the repository checkout) outside which no file is read, so one Argo CD
+  Application cannot decrypt another team's files by ``../`` or a symlink;
+- the age identities are loaded once per run, not once per file (a
+  ``SOPS_AGE_KEY_CMD`` would otherwise run for every file);
+- the files of one generator are decrypted on a thread pool (the age data-key
+  unwrap and AES-GCM run in native code), bounded by ``KSOPS_CONCURRENCY_LIMIT``
+  (default 20, as KSOPS), each distinct file once;
+- every failure names the file; the first failing file in manifest order wins,
+  so the message does not depend on thread timing.
+
+Plaintext exists only in the returned ``bytes``: nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sealer.errors import InputError, SealerError
+
+__all__ = ["DEFAULT_CONCURRENCY", "DecryptFunc", "Decryptor", "concurrency_limit"]
+
+DEFAULT_CONCURRENCY = 20
+ROOT_ENV = "SEALER_KUSTOMIZE_ROOT"
+CONCURRENCY_ENV = "KSOPS_CONCURRENCY_LIMIT"
+
+# (ciphertext, display name, format, identities) -> plaintext
+DecryptFunc = Callable[[bytes, str, str, "Sequence[object] | None"], bytes]
+
+
+def concurrency_limit(environ: Mapping[str, str]) -> int:
+    """KSOPS's ``KSOPS_CONCURRENCY_LIMIT``: a positive integer, default 20."""
+    raw = environ.get(CONCURRENCY_ENV, "")
+    if not raw:
+        return DEFAULT_CONCURRENCY
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InputError(f"{CONCURRENCY_ENV}={raw!r} is not a positive integer", hint="unset it or set e.g. 10")
+    return value
+
+
+def _sops_decrypt(data: bytes, name: str, fmt: str, identities: Sequence[object] | None) -> bytes:
+    from sealer.api import sops
+
+    plaintext: bytes = sops.decrypt(data, input_type=fmt, output_type=fmt, filename=name, identities=identities)
+    return plaintext
+
+
+def _format_for_path(path: str) -> str:
+    from sealer.api import sops
+
+    fmt: str = sops.format_for_path(path)
+    return fmt
+
+
+def _load_identities() -> Sequence[object] | None:
+    """Load age identities once from the environment sops reads (None: let decrypt load them)."""
+    from sealer.api import sops
+
+    loader = getattr(sops, "load_identities", None)
+    if loader is None:
+        return None
+    identities: Sequence[object] | None = loader()
+    return identities
+
+
+@dataclass
+class Decryptor:
+    """Decrypts the files of one run with one set of identities and one thread budget."""
+
+    base_dir: Path = field(default_factory=Path.cwd)
+    root: Path | None = None
+    workers: int = DEFAULT_CONCURRENCY
+    identities: Sequence[object] | None = None
+    decrypt_func: DecryptFunc = _sops_decrypt
+    _identities_loaded: bool = False
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str], *, base_dir: Path | None = None) -> Decryptor:
+        """Settings from the process environment: root, concurrency limit."""
+        root = environ.get(ROOT_ENV) or None
+        return cls(
+            base_dir=base_dir or Path.cwd(),
+            root=Path(root) if root else None,
+            workers=concurrency_limit(environ),
+        )
+
+    def resolve(self, written: str) -> Path:
+        """The file a manifest path names, checked against the root."""
+        path = Path(written).expanduser()
+        if not path.is_absolute():
+            path = self.base_dir / path
+        if self.root is not None:
+            real = Path(os.path.realpath(path))
+            real_root = Path(os.path.realpath(self.root))
+            if real != real_root and real_root not in real.parents:
+                raise InputError(
+                    f"{written}: resolves outside {self.root}; refusing to read it",
+                    hint="generator files must live in the same repository checkout",
+                )
+        return path
+
+    def _ensure_identities(self) -> Sequence[object] | None:
+        if not self._identities_loaded and self.identities is None:
+            self.identities = _load_identities()
+        self._identities_loaded = True
+        return self.identities
+
+    def _one(self, written: str) -> bytes:
+        path = self.resolve(written)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"{written}: no such file (looked in {self.base_dir})") from None
+        except IsADirectoryError:
+            raise InputError(f"{written}: is a directory, not a SOPS-encrypted file") from None
+        except OSError as exc:
+            raise InputError(f"{written}: cannot read: {exc.strerror}") from None
+        fmt = _format_for_path(written)
+        try:
+            return self.decrypt_func(data, written, fmt, self.identities)
+        except SealerError as exc:
+            if written in exc.message:
+                raise
+            raise type(exc)(f"{written}: {exc.message}", hint=exc.hint) from None
+
+    def decrypt_many(self, written_paths: Sequence[str]) -> list[bytes]:
+        """Plaintext of each path, in order; a path listed twice is decrypted once."""
+        unique = list(dict.fromkeys(written_paths))
+        if not unique:
+            return []
+        self._ensure_identities()
+        results: dict[str, bytes] = {}
+        if len(unique) == 1 or self.workers == 1:
+            for written in unique:
+                results[written] = self._one(written)
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(unique))) as pool:
+                futures = [(written, pool.submit(self._one, written)) for written in unique]
+                try:
+                    for written, future in futures:
+                        results[written] = future.result()
+                finally:
+                    for _, future in futures:
+                        future.cancel()
+        return [results[written] for written in written_paths]
