@@ -88,7 +88,7 @@ async def api(old_key: SealingKey, new_key: SealingKey) -> AsyncIterator[Api]:
 
 
 def tamper(doc: dict[str, Any], item: str) -> dict[str, Any]:
-    out = json.loads(json.dumps(doc))
+    out: dict[str, Any] = json.loads(json.dumps(doc))
     raw = bytearray(base64.b64decode(out["spec"]["encryptedData"][item]))
     raw[-5] ^= 0x01  # inside the AES-GCM payload: the RSA unwrap works, the tag does not
     out["spec"]["encryptedData"][item] = base64.b64encode(bytes(raw)).decode()
