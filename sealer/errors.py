@@ -102,3 +102,9 @@ class AuditFindingsError(SealerError):
     """An audit completed and found problems (plaintext or stale keys)."""
 
     exit_code = ExitCode.AUDIT_FINDINGS
+
+
+class UsageError(SealerError):
+    """The command line itself is wrong (unknown flag, conflicting options); for parsers other than click's."""
+
+    exit_code = ExitCode.USAGE
