@@ -89,3 +89,64 @@ one Role per watched namespace. Verbs are listed exactly; there is no "*" anywhe
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end -}}
+
+{{/*
+Values for Argo CD's own Helm chart (argo/argo-cd) that add our Config Management Plugin sidecar
+to argocd-repo-server: the plugin definition from our ConfigMap, the age identities from an
+existing Secret, a scratch /tmp, and Argo CD's own argocd-cmp-server as the command.
+*/}}
+{{- define "sealer.argocd.repoServerValues" -}}
+{{- $a := .Values.argocd -}}
+repoServer:
+  extraContainers:
+    - name: sealer-kustomize
+      image: {{ include "sealer.image" (list $a.image .Chart.AppVersion) | quote }}
+      imagePullPolicy: {{ $a.image.pullPolicy }}
+      command: ["/var/run/argocd/argocd-cmp-server"]
+      env:
+        - name: SOPS_AGE_KEY_FILE
+          value: {{ printf "/home/argocd/.config/sops/age/%s" $a.ageKeySecret.key | quote }}
+        - name: TMPDIR
+          value: /tmp
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 999
+        runAsGroup: 999
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities:
+          drop: ["ALL"]
+        seccompProfile:
+          type: RuntimeDefault
+      resources:
+        {{- toYaml $a.resources | nindent 8 }}
+      volumeMounts:
+        - name: var-files
+          mountPath: /var/run/argocd
+        - name: plugins
+          mountPath: /home/argocd/cmp-server/plugins
+        - name: sealer-cmp-plugin
+          mountPath: /home/argocd/cmp-server/config/plugin.yaml
+          subPath: plugin.yaml
+        - name: sealer-age-key
+          mountPath: /home/argocd/.config/sops/age
+          readOnly: true
+        - name: sealer-cmp-tmp
+          mountPath: /tmp
+  volumes:
+    - name: sealer-cmp-plugin
+      configMap:
+        name: {{ include "sealer.argocd.pluginConfigMap" . }}
+    - name: sealer-age-key
+      secret:
+        secretName: {{ $a.ageKeySecret.name }}
+        items:
+          - key: {{ $a.ageKeySecret.key }}
+            path: {{ $a.ageKeySecret.key }}
+    - name: sealer-cmp-tmp
+      emptyDir: {}
+{{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- include "sealer.imagePullSecrets" . | trim | nindent 4 }}
+{{- end }}
+{{- end -}}
