@@ -122,37 +122,43 @@ class Decryptor:
         self._identities_loaded = True
         return self.identities
 
-    def _one(self, written: str) -> bytes:
+    def _read(self, written: str) -> bytes:
         path = self.resolve(written)
         try:
-            data = path.read_bytes()
+            return path.read_bytes()
         except FileNotFoundError:
             raise InputError(f"{written}: no such file (looked in {self.base_dir})") from None
         except IsADirectoryError:
             raise InputError(f"{written}: is a directory, not a SOPS-encrypted file") from None
         except OSError as exc:
             raise InputError(f"{written}: cannot read: {exc.strerror}") from None
-        fmt = _format_for_path(written)
+
+    def _decrypt(self, written: str, data: bytes) -> bytes:
         try:
-            return self.decrypt_func(data, written, fmt, self.identities)
+            return self.decrypt_func(data, written, _format_for_path(written), self.identities)
         except SealerError as exc:
             if written in exc.message:
                 raise
             raise type(exc)(f"{written}: {exc.message}", hint=exc.hint) from None
 
     def decrypt_many(self, written_paths: Sequence[str]) -> list[bytes]:
-        """Plaintext of each path, in order; a path listed twice is decrypted once."""
+        """Plaintext of each path, in order; a path listed twice is decrypted once.
+
+        Every file is read (and checked against the root) before any is
+        decrypted, so a missing file is reported without touching a key.
+        """
         unique = list(dict.fromkeys(written_paths))
         if not unique:
             return []
+        ciphertexts = {written: self._read(written) for written in unique}
         self._ensure_identities()
         results: dict[str, bytes] = {}
         if len(unique) == 1 or self.workers == 1:
             for written in unique:
-                results[written] = self._one(written)
+                results[written] = self._decrypt(written, ciphertexts[written])
         else:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(unique))) as pool:
-                futures = [(written, pool.submit(self._one, written)) for written in unique]
+                futures = [(w, pool.submit(self._decrypt, w, ciphertexts[w])) for w in unique]
                 try:
                     for written, future in futures:
                         results[written] = future.result()
