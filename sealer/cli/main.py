@@ -1,17 +1,16 @@
 """Entry point: a lazy click group, and the one place failures become exit codes.
 
 Subcommands are imported only when invoked, so ``sealer seal`` never pays for
-the Kubernetes client or the SOPS machinery it does not use.
+the Kubernetes client or the SOPS machinery it does not use. ``sealer seal``
+(the hot path: once per Secret in CI) is dispatched before click is even
+imported; it parses its kubeseal-style flags from its own option table.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
-
-import click
+from typing import Any
 
 from sealer.errors import ExitCode, SealerError
 
@@ -27,40 +26,42 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        present = [
-            name for name, target in COMMANDS.items() if importlib.util.find_spec(target.split(":")[0]) is not None
-        ]
-        return sorted(present + list(self.commands))
+def __getattr__(name: str) -> Any:
+    """``cli`` and ``LazyGroup`` live in :mod:`sealer.cli.group`, imported on first use (it imports click)."""
+    if name in ("cli", "LazyGroup"):
+        from sealer.cli import group
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands:
-            return self.commands[cmd_name]
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, attr = target.split(":")
-        if importlib.util.find_spec(module_name) is None:
-            return None
-        command = getattr(importlib.import_module(module_name), attr)
-        assert isinstance(command, click.Command)
-        return command
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="sealer")
-def cli() -> None:
-    """Seal Kubernetes Secrets for git: kubeseal-compatible SealedSecrets, SOPS with age."""
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return an exit status instead of exiting (what tests call)."""
+    """Run the CLI and return an exit status instead of exiting (what tests call).
+
+    The one place our failures become messages and exit codes.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="sealer", standalone_mode=False)
+        if args[:1] == ["seal"]:
+            from sealer.cli.seal import run_seal  # click-free fast path
+
+            return run_seal(args[1:])
+        return _run_click(args)
     except SealerError as exc:
-        click.echo(f"error: {exc}", err=True)
+        sys.stderr.write(f"error: {exc}\n")
         return int(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+
+
+def _run_click(argv: Sequence[str]) -> int:
+    import click
+
+    from sealer.cli.group import cli
+
+    try:
+        cli.main(args=list(argv), prog_name="sealer", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -69,9 +70,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return int(ExitCode.ERROR)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
     return int(ExitCode.OK)
 
 
