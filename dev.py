@@ -66,7 +66,9 @@ def venv_env() -> dict[str, str]:
 
 def cmd_demo(args: list[str]) -> int:
     setup_venv()
-    return sh(BIN / "sealer", "demo", *args, check=False, env=venv_env())
+    rc = sh(BIN / "sealer", "demo", *args, check=False, env=venv_env())
+    # Then the in-cluster loop: the real controller on an emulated API server (key, cert over HTTP, unseal).
+    return rc or sh(BIN / "sealer-controller", "demo", check=False, env=venv_env())
 
 
 def cmd_test(args: list[str]) -> int:
