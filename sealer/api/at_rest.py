@@ -18,16 +18,19 @@ from sealer.encryption_at_rest.audit import AuditOptions, AuditReport, audit_rec
 from sealer.encryption_at_rest.etcd_gateway import EtcdConnection, EtcdGateway
 from sealer.encryption_at_rest.lifecycle import Usage
 from sealer.encryption_at_rest.resources import etcd_prefix_for
+from sealer.encryption_at_rest.rewrite import RewriteOptions, RewriteSummary
 from sealer.encryption_at_rest.snapshot import scan_snapshot
 from sealer.errors import InputError
 
 if TYPE_CHECKING:
-    from sealer.encryption_at_rest.rewrite import RewriteOptions, RewriteSummary
+    from sealer.encryption_at_rest.rewrite import Progress
 
 __all__ = [
     "AuditReport",
     "ConfigResult",
     "EtcdConnection",
+    "RewriteOptions",
+    "RewriteSummary",
     "Usage",
     "audit_etcd",
     "audit_snapshot",
@@ -161,7 +164,7 @@ def rewrite_secrets(
     *,
     kubeconfig: str | None = None,
     context: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> RewriteSummary:
     """Read and write back every selected Secret through the API server (see :mod:`.rewrite`)."""
     from sealer.encryption_at_rest.rewrite import run_rewrite
