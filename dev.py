@@ -8,7 +8,8 @@
 
 Setup creates .venv, installs the project with its test peers (real sops,
 kubectl with kustomize, the KMock emulator, Helm's engine), and, when running
-as root on Debian, the system tools some tests need (age, etcd). It is
+as root on Debian, the system tools some tests need (age, etcd), and the
+independent kubeseal-format peers (.venv-peers, .peers/node; gitignored). It is
 idempotent and skips work whose inputs have not changed.
 """
 
@@ -57,6 +58,33 @@ def setup_system_tools() -> None:
     sh("apt-get", "install", "-y", "-qq", *missing, env=env)
 
 
+PEERS_VENV = ROOT / ".venv-peers"
+NODE_PEERS = ROOT / ".peers" / "node"
+PY_PEERS = ["aes-gcm-rsa-oaep==0.1.0"]  # pins cryptography 37: kept out of .venv
+NODE_PEER_PACKAGES = ["@linode/kubeseal-encrypt@1.0.1"]
+
+
+def setup_peers() -> None:
+    """Independent kubeseal-format implementations the interop tests run (tests/peers/)."""
+    stamp = PEERS_VENV / ".sealer-peers-stamp"
+    if not (stamp.exists() and stamp.read_text() == repr(PY_PEERS)):
+        if not (PEERS_VENV / "bin" / "python").exists():
+            sh(sys.executable, "-m", "venv", PEERS_VENV)
+        if sh(PEERS_VENV / "bin" / "python", "-m", "pip", "install", "-q", *PY_PEERS, check=False) == 0:
+            stamp.write_text(repr(PY_PEERS))
+    npm = shutil.which("npm")
+    marker = NODE_PEERS / "node_modules" / "@linode" / "kubeseal-encrypt" / "package.json"
+    if npm is None:
+        print("note: npm is missing; the Node interop peer cannot be installed", flush=True)
+    elif not marker.exists():
+        NODE_PEERS.mkdir(parents=True, exist_ok=True)
+        package = NODE_PEERS / "package.json"
+        if not package.exists():
+            package.write_text('{"name": "sealer-test-peers", "private": true}\n')
+        sh(npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", NODE_PEERS, *NODE_PEER_PACKAGES,
+           check=False)
+
+
 def venv_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -74,6 +102,7 @@ def cmd_demo(args: list[str]) -> int:
 def cmd_test(args: list[str]) -> int:
     setup_venv()
     setup_system_tools()
+    setup_peers()
     env = venv_env()
     os.chdir(ROOT)
     for check in (
@@ -101,6 +130,7 @@ def main() -> int:
     if verb == "setup":
         setup_venv()
         setup_system_tools()
+        setup_peers()
         return 0
     commands = {"demo": cmd_demo, "test": cmd_test, "bench": cmd_bench}
     if verb not in commands:
