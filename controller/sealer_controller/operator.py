@@ -228,8 +228,7 @@ def build_registry(controller: Controller) -> kopf.OperatorRegistry:
         settings.watching.server_timeout = 600
         settings.watching.client_timeout = 660
         settings.watching.reconnect_backoff = 0.5
-        settings.batching.batch_window = 0.02
-        settings.batching.idle_timeout = 60.0
+        settings.queueing.idle_timeout = 60.0
         settings.networking.error_backoffs = [0.1, 0.5, 1, 2, 5]
         await controller.start()
 
