@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from kubernetes import client
+from sealer_controller.unsealer import PROVENANCE_ANNOTATION
 
 from sealer.crypto import rsa_keys
 from sealer.keys.key_secrets import KEY_LABEL
-from sealer_controller.unsealer import PROVENANCE_ANNOTATION
 from tests.support.controller_harness import KEY_NAMESPACE, RunningOperator, b64, sealed_secret, synced, wait_for
 from tests.support.kube_emulator import EVENTS, SEALED_SECRETS, SECRETS, KubeEmulator
 
@@ -193,7 +193,8 @@ def test_skip_set_owner_references(
     emu: KubeEmulator, op: RunningOperator, cert_pem: bytes, custom: client.CustomObjectsApi
 ) -> None:
     annotations = {"sealedsecrets.bitnami.com/skip-set-owner-references": "true"}
-    create(custom, sealed_secret("own", "free", {"k": b"v"}, cert_pem, template={"metadata": {"annotations": annotations}}))
+    template = {"metadata": {"annotations": annotations}}
+    create(custom, sealed_secret("own", "free", {"k": b"v"}, cert_pem, template=template))
     assert wait_for(lambda: synced(emu, "own", "free"), what="status")["status"] == "True"
     sent = [w.body for w in emu.writes(resource=SECRETS, verb="POST") if w.namespace == "own"
             and w.body["metadata"]["name"] == "free"]

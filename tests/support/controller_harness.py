@@ -16,12 +16,12 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from sealer.crypto import rsa_keys
-from sealer.formats.sealedsecret.scope import Scope, encryption_label, scope_annotations
-from sealer.formats.sealedsecret.seal import seal_values
 from sealer_controller import operator
 from sealer_controller.settings import ControllerSettings
 
+from sealer.crypto import rsa_keys
+from sealer.formats.sealedsecret.scope import Scope, encryption_label, scope_annotations
+from sealer.formats.sealedsecret.seal import seal_values
 from tests.support.kube_emulator import KubeEmulator
 
 T = TypeVar("T")
