@@ -13,11 +13,13 @@ SETS = list(rendering.VALUE_SETS)
 ROLE_KINDS = ("ClusterRole", "Role")
 
 # (apiGroup, resource) -> verbs, for wherever the controller unseals.
+# sealer_controller's API calls: kopf list+watch on SealedSecrets, GET of one, PATCH of /status;
+# Secrets listed and watched (to recreate deleted ones), GET, POST and PUT; events POSTed.
 UNSEALER = {
-    ("bitnami.com", "sealedsecrets"): {"get", "list", "watch", "patch"},
-    ("bitnami.com", "sealedsecrets/status"): {"get", "update", "patch"},
-    ("", "secrets"): {"get", "list", "watch", "create", "update", "patch", "delete"},
-    ("", "events"): {"create", "patch"},
+    ("bitnami.com", "sealedsecrets"): {"get", "list", "watch"},
+    ("bitnami.com", "sealedsecrets/status"): {"patch"},
+    ("", "secrets"): {"get", "list", "watch", "create", "update"},
+    ("", "events"): {"create"},
 }
 KEY_ADMIN = {("", "secrets"): {"get", "list", "watch", "create"}}
 SERVICE_PROXIER = {("", "services"): {"get"}, ("", "services/proxy"): {"get", "create"}}
@@ -84,7 +86,8 @@ def test_watched_namespaces_get_roles_not_a_cluster_role(renders: dict[str, Rend
     rendered = renders["watch-namespaces"]
     assert rendered.of_kind("ClusterRole") == [] and rendered.of_kind("ClusterRoleBinding") == []
     unsealers = [r for r in rendered.of_kind("Role") if r["metadata"]["name"] == "sealed-secrets-controller"]
-    assert sorted(r["metadata"]["namespace"] for r in unsealers) == ["team-a", "team-b"]
+    # The controller also watches its own namespace, as sealer_controller.settings says.
+    assert sorted(r["metadata"]["namespace"] for r in unsealers) == ["kube-system", "team-a", "team-b"]
     for role in unsealers:
         assert grants(role) == UNSEALER
 
@@ -94,11 +97,12 @@ def test_secret_write_access_is_only_where_the_controller_unseals(renders: dict[
     values = rendering.VALUE_SETS[value_set][0]
     watched = values.get("controller", {}).get("watchNamespaces")
     for role in roles(renders[value_set]):
-        writes = grants(role).get(("", "secrets"), set()) & {"update", "patch", "delete"}
+        writes = grants(role).get(("", "secrets"), set()) & {"update", "patch", "delete", "deletecollection"}
         if not writes:
             continue
         if watched:
-            assert role["kind"] == "Role" and role["metadata"]["namespace"] in watched, role["metadata"]
+            allowed = [*watched, renders[value_set].one("Deployment")["metadata"]["namespace"]]
+            assert role["kind"] == "Role" and role["metadata"]["namespace"] in allowed, role["metadata"]
         else:
             assert role["kind"] == "ClusterRole", role["metadata"]
 

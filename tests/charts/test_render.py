@@ -7,6 +7,7 @@ checked structurally against what that operator needs.
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import helm_python as helm
@@ -234,3 +235,37 @@ def test_template_guards() -> None:
                 name="s",
                 namespace="x",
             )
+
+
+@pytest.mark.parametrize("value_set", SETS)
+def test_controller_accepts_the_rendered_args(
+    renders: dict[str, Rendered], value_set: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The container's args, parsed by sealer-controller's own parser, mean what the values say."""
+    import datetime as dt
+
+    from sealer_controller.__main__ import build_parser, settings_from_args
+
+    rendered = renders[value_set]
+    values = rendering.VALUE_SETS[value_set][0].get("controller", {})
+    deployment = rendered.one("Deployment")
+    for name in [n for n in os.environ if n.startswith("SEALED_SECRETS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("POD_NAMESPACE", deployment["metadata"]["namespace"])
+    settings = settings_from_args(build_parser().parse_args(_args(rendered)))
+    assert settings.key_namespace == deployment["metadata"]["namespace"]
+    assert settings.key_prefix == "sealed-secrets-key"
+    assert settings.key_renew_period == (dt.timedelta(0) if value_set == "key-schedule" else dt.timedelta(hours=720))
+    if value_set == "key-schedule":
+        assert settings.key_cutoff_time == dt.datetime(2026, 11, 2, 15, 4, 5, tzinfo=dt.UTC)
+    else:
+        assert settings.key_cutoff_time is None
+    assert (settings.listen_addr, settings.listen_metrics_addr) == (":8080", ":8081")
+    assert settings.update_status is True
+    assert settings.log_level == ("DEBUG" if value_set == "extra-args" else "INFO")
+    watched = values.get("watchNamespaces")
+    if watched:
+        assert settings.watched_namespaces is not None
+        assert set(settings.watched_namespaces) == {*watched, settings.key_namespace}
+    else:
+        assert settings.watched_namespaces is None

@@ -66,28 +66,31 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{/* Names of the Argo CD objects. */}}
+{{/* The name kustomize-plugin/argocd's Component gives it too (there with a content hash). */}}
 {{- define "sealer.argocd.pluginConfigMap" -}}
-{{- printf "%s-argocd-cmp" (include "sealer.fullname" .) | trunc 63 | trimSuffix "-" -}}
+sealer-kustomize-cmp
 {{- end -}}
 
 {{/*
-What the controller needs wherever it unseals: read SealedSecrets and report on them, write the
-Secrets it owns, and say what happened in events. Used by the ClusterRole (all namespaces) or by
-one Role per watched namespace. Verbs are listed exactly; there is no "*" anywhere.
+What the controller needs wherever it unseals, and nothing more (checked against the API calls
+sealer_controller makes): read and watch SealedSecrets and patch their status; read, watch,
+create and replace (PUT = update) the Secrets it writes; post events. It never patches or
+deletes a Secret (Kubernetes garbage-collects them through their ownerReference), and kopf runs
+with event handlers only, so SealedSecrets themselves are never written. No "*" anywhere.
 */}}
 {{- define "sealer.unsealerRules" -}}
 - apiGroups: ["bitnami.com"]
   resources: ["sealedsecrets"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["get", "list", "watch"]
 - apiGroups: ["bitnami.com"]
   resources: ["sealedsecrets/status"]
-  verbs: ["get", "update", "patch"]
+  verbs: ["patch"]
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "update"]
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end -}}
 
 {{/*
@@ -105,7 +108,7 @@ repoServer:
       command: ["/var/run/argocd/argocd-cmp-server"]
       env:
         - name: SOPS_AGE_KEY_FILE
-          value: {{ printf "/home/argocd/.config/sops/age/%s" $a.ageKeySecret.key | quote }}
+          value: {{ printf "/home/argocd/sops-age/%s" $a.ageKeySecret.key | quote }}
         - name: TMPDIR
           value: /tmp
       securityContext:
@@ -125,25 +128,28 @@ repoServer:
           mountPath: /var/run/argocd
         - name: plugins
           mountPath: /home/argocd/cmp-server/plugins
-        - name: sealer-cmp-plugin
+        - name: sealer-kustomize-cmp
           mountPath: /home/argocd/cmp-server/config/plugin.yaml
           subPath: plugin.yaml
-        - name: sealer-age-key
-          mountPath: /home/argocd/.config/sops/age
+        - name: sops-age-key
+          mountPath: /home/argocd/sops-age
           readOnly: true
-        - name: sealer-cmp-tmp
+        # Its own /tmp, not the repo-server's.
+        - name: sealer-kustomize-tmp
           mountPath: /tmp
   volumes:
-    - name: sealer-cmp-plugin
+    - name: sealer-kustomize-cmp
       configMap:
         name: {{ include "sealer.argocd.pluginConfigMap" . }}
-    - name: sealer-age-key
+    - name: sops-age-key
       secret:
         secretName: {{ $a.ageKeySecret.name }}
+        # Secret files are owned by root: 0444 lets uid 999 read it; only this container mounts it.
+        defaultMode: 0444
         items:
           - key: {{ $a.ageKeySecret.key }}
             path: {{ $a.ageKeySecret.key }}
-    - name: sealer-cmp-tmp
+    - name: sealer-kustomize-tmp
       emptyDir: {}
 {{- with .Values.imagePullSecrets }}
   imagePullSecrets:
