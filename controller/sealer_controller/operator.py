@@ -98,9 +98,16 @@ class Controller:
     metrics_url: str = ""
     _runners: list[Any] = field(default_factory=list)
     start_time: float = field(default_factory=time.monotonic)
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def call_soon(self, callback: Any) -> None:
+        """Run ``callback`` on the operator's event loop from any thread (tests, signal bridges)."""
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(callback)
 
     async def start(self) -> None:
         s = self.settings
+        self.loop = asyncio.get_running_loop()
         self.api = KubeApi(self.connection)
         self.unsealer = Unsealer(self.ring, workers=s.rsa_workers)
         self.keystore = KeyStore(self.api, s, self.ring)
