@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from kubernetes import client
+from sealer_controller import key_lifecycle
 
 from sealer.crypto import rsa_keys
 from sealer.keys.key_secrets import KEY_LABEL
-from sealer_controller import key_lifecycle
 from tests.support.controller_harness import KEY_NAMESPACE, RunningOperator, sealed_secret, synced, wait_for
 from tests.support.kube_emulator import SEALED_SECRETS, SECRETS, KubeEmulator
 
