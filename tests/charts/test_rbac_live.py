@@ -6,8 +6,9 @@ downward API). Every request it sends is recorded and turned into the RBAC attri
 server would authorize (verb, API group, resource/subresource, namespace), then checked against
 the chart's Roles and ClusterRoles bound to its ServiceAccount. The scenario touches every kind
 of call the controller makes: first key creation, unsealing, an update, recreating a deleted
-Secret, status and events. The emulator performs no authorization itself (see devcluster.py),
-which is why the authorization is evaluated here.
+Secret, status and events. The emulator performs no authorization and no CRD validation itself (see
+devcluster.py), which is why both are evaluated here: the rules, and the SealedSecrets with the
+status the controller wrote, against the chart's CRD schema.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import pytest
 from kubernetes import client
 from sealer_controller.__main__ import build_parser, settings_from_args
 
+from tests.charts import structural
 from tests.charts.rendering import Rendered
 from tests.support.controller_harness import RunningOperator, b64, sealed_secret, synced, wait_for
-from tests.support.kube_emulator import SECRETS, Emulator, KubeEmulator
+from tests.support.kube_emulator import SEALED_SECRETS, SECRETS, Emulator, KubeEmulator
 
 Attribute = tuple[str, str, str, str | None]  # verb, apiGroup, resource[/subresource], namespace
 TEST_CLIENT_AGENT = "OpenAPI-Generator"  # the kubernetes client the test itself drives the cluster with
@@ -115,6 +117,7 @@ def exercise(emu: KubeEmulator, op: RunningOperator, namespace: str) -> None:
 @pytest.mark.parametrize(("value_set", "namespace"), [("default", "shop"), ("watch-namespaces", "team-a")])
 def test_controller_needs_exactly_the_granted_access(
     renders: dict[str, Rendered],
+    crd: dict[str, Any],
     recorded: list[Attribute],
     monkeypatch: pytest.MonkeyPatch,
     value_set: str,
@@ -137,6 +140,13 @@ def test_controller_needs_exactly_the_granted_access(
             exercise(emu, op, namespace)
         finally:
             op.stop()
+        written = [emu.get(SEALED_SECRETS, namespace, name) for name in ("db", "broken")]
+
+    # The emulator does not validate against CRD schemas; what the controller wrote must pass ours.
+    schema = structural.validator(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+    for obj in written:
+        assert obj is not None and obj["status"]["conditions"][0]["type"] == "Synced"
+        assert [e.message for e in schema.iter_errors(obj)] == []
 
     used = set(recorded)
     denied = sorted(a for a in used if not authorized(a, rules))
