@@ -114,7 +114,9 @@ def _direct(target: ControllerTarget, method: str, path: str, body: bytes | None
 def _via_api_server(target: ControllerTarget, method: str, path: str, body: bytes | None, accept: str) -> _Response:
     from sealer.kube.client import api_client  # lazily: the Kubernetes client costs ~0.5 s
 
-    client = api_client(kubeconfig=target.kubeconfig, context=target.context)
+    # The client reads $KUBECONFIG once, at import: pass it on explicitly so a changed environment counts.
+    kubeconfig = target.kubeconfig or os.environ.get("KUBECONFIG") or None
+    client = api_client(kubeconfig=kubeconfig, context=target.context)
     try:
         ns, name = urllib.parse.quote(target.namespace, safe=""), urllib.parse.quote(target.name, safe="")
         service = _call(client, "GET", f"/api/v1/namespaces/{ns}/services/{name}", None, "application/json", target)

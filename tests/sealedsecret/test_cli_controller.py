@@ -1,0 +1,123 @@
+"""--fetch-cert, --validate, --re-encrypt and --cert URL against a loopback controller, direct and via API server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sealer.crypto import rsa_keys
+from sealer.formats.sealedsecret.model import SealedSecret
+from sealer.formats.sealedsecret.unseal import decrypt_values
+from sealer.keys.keyring import KeyRing, SealingKey
+
+from .conftest import CLI
+from .fake_controller import FakeController, serve
+
+SECRET = b"apiVersion: v1\nkind: Secret\nmetadata: {name: app, namespace: prod}\nstringData: {password: pw-123}\n"
+
+
+@pytest.fixture
+def controller(key2048: SealingKey) -> Iterator[FakeController]:
+    with serve(FakeController(KeyRing.of([key2048]))) as fake:
+        yield fake
+
+
+@pytest.fixture
+def api_server(key2048: SealingKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeController]:
+    with serve(FakeController(KeyRing.of([key2048]), api_server=True)) as fake:
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": "test",
+            "clusters": [{"name": "c", "cluster": {"server": fake.url}}],
+            "users": [{"name": "u", "user": {"token": fake.token}}],
+            "contexts": [{"name": "test", "context": {"cluster": "c", "user": "u", "namespace": "prod"}}],
+        }))
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+        yield fake
+
+
+def test_fetch_cert_direct_and_seal_with_cert_url(sealer_cli: CLI, controller: FakeController,
+                                                  key2048: SealingKey) -> None:
+    assert key2048.certificate is not None
+    res = sealer_cli("seal", "--fetch-cert", "--controller-url", controller.url)
+    assert res.code == 0, res.err
+    assert res.out == rsa_keys.certificate_to_pem(key2048.certificate)
+    sealed = sealer_cli("seal", "--cert", f"{controller.url}/v1/cert.pem", stdin=SECRET)
+    assert sealed.code == 0, sealed.err
+    values = decrypt_values(SealedSecret.from_dict(json.loads(sealed.out)), KeyRing.of([key2048])).values
+    assert values == {"password": b"pw-123"}
+    missing = sealer_cli("seal", "--cert", f"{controller.url}/nope.pem", stdin=SECRET)
+    missing.assert_clean_failure(7)
+    assert "HTTP 404" in missing.err
+
+
+def test_seal_via_api_server_service_proxy(sealer_cli: CLI, api_server: FakeController, key2048: SealingKey) -> None:
+    res = sealer_cli("seal", stdin=SECRET.replace(b", namespace: prod", b""))  # namespace from the context
+    assert res.code == 0, res.err
+    doc = json.loads(res.out)
+    assert doc["metadata"]["namespace"] == "prod"
+    assert decrypt_values(SealedSecret.from_dict(doc), KeyRing.of([key2048])).values == {"password": b"pw-123"}
+    assert ("GET", "/api/v1/namespaces/kube-system/services/sealed-secrets-controller") in api_server.requests
+    proxy = "/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:http/proxy/v1/cert.pem"
+    assert ("GET", proxy) in api_server.requests
+
+
+def test_wrong_controller_name_says_which_flags(sealer_cli: CLI, api_server: FakeController) -> None:
+    res = sealer_cli("seal", "--controller-name", "sealed-secrets", stdin=SECRET)
+    res.assert_clean_failure(7)
+    assert "kube-system/sealed-secrets not found" in res.err and "--controller-name" in res.err
+
+
+@pytest.mark.parametrize("via", ["direct", "api"])
+def test_validate(sealer_cli: CLI, key2048: SealingKey, second_key: SealingKey, cert_file: Path,
+                  request: pytest.FixtureRequest, via: str) -> None:
+    fake: FakeController = request.getfixturevalue("controller" if via == "direct" else "api_server")
+    args = ["--controller-url", fake.url] if via == "direct" else []
+    sealed = sealer_cli("seal", "--cert", str(cert_file), stdin=SECRET).out
+    ok = sealer_cli("seal", "--validate", *args, stdin=sealed)
+    assert ok.code == 0 and ok.out == b"", ok.err
+    other_cert = rsa_keys.certificate_to_pem(second_key.certificate)  # type: ignore[arg-type]
+    cert2 = cert_file.with_name("other.pem")
+    cert2.write_bytes(other_cert)
+    foreign_sealed = sealer_cli("seal", "--cert", str(cert2), stdin=SECRET).out
+    bad = sealer_cli("seal", "--validate", *args, stdin=foreign_sealed)
+    bad.assert_clean_failure(4, secrets=("pw-123",))
+    assert "prod/app" in bad.err
+
+
+@pytest.mark.parametrize("via", ["direct", "api"])
+def test_re_encrypt_in_place(sealer_cli: CLI, key2048: SealingKey, second_key: SealingKey, cert_file: Path,
+                             tmp_path: Path, request: pytest.FixtureRequest, via: str) -> None:
+    fake: FakeController = request.getfixturevalue("controller" if via == "direct" else "api_server")
+    args = ["--controller-url", fake.url] if via == "direct" else []
+    path = tmp_path / "app.yaml"
+    assert sealer_cli("seal", "--cert", str(cert_file), "-w", str(path), stdin=SECRET).code == 0
+    fake.ring.add(second_key)  # the controller renewed its key
+    res = sealer_cli("seal", "--re-encrypt", *args, "-f", str(path))
+    assert res.code == 0, res.err
+    from ruamel.yaml import YAML
+
+    text = path.read_bytes()
+    assert text.startswith(b"---\n")  # the file's extension kept it YAML
+    doc = YAML(typ="safe").load(text)
+    assert doc["metadata"]["creationTimestamp"] is None
+    got = decrypt_values(SealedSecret.from_dict(doc), KeyRing.of([second_key]))
+    assert got.values == {"password": b"pw-123"} and got.fingerprints == {second_key.fingerprint}
+    # A SealedSecret the controller cannot open: the file stays as it was.
+    before = path.read_bytes()
+    fake.ring.remove(second_key.fingerprint)
+    fake.ring.remove(key2048.fingerprint)
+    unrelated = rsa_keys.generate_private_key(2048)
+    fake.ring.add(SealingKey(unrelated, rsa_keys.self_signed_certificate(unrelated), name="unrelated"))
+    failed = sealer_cli("seal", "--re-encrypt", *args, "-f", str(path))
+    failed.assert_clean_failure(7)
+    assert path.read_bytes() == before
+
+
+def test_validate_unreachable(sealer_cli: CLI, unused_port: int, cert_file: Path) -> None:
+    sealed = sealer_cli("seal", "--cert", str(cert_file), stdin=SECRET).out
+    sealer_cli("seal", "--validate", "--controller-url", f"http://127.0.0.1:{unused_port}",
+               stdin=sealed).assert_clean_failure(7)
