@@ -69,15 +69,12 @@ def _format_for_path(path: str) -> str:
     return fmt
 
 
-def _load_identities() -> Sequence[object] | None:
-    """Load age identities once from the environment sops reads (None: let decrypt load them)."""
-    from sealer.api import sops
+def _load_identities(environ: Mapping[str, str]) -> tuple[list[object], str]:
+    """Every age identity sops would use, loaded once, and a description of where they came from."""
+    from sealer.keys.age_identities import discover
 
-    loader = getattr(sops, "load_identities", None)
-    if loader is None:
-        return None
-    identities: Sequence[object] | None = loader()
-    return identities
+    found = discover(environ)
+    return list(found.identities), found.describe()
 
 
 @dataclass
@@ -88,8 +85,9 @@ class Decryptor:
     root: Path | None = None
     workers: int = DEFAULT_CONCURRENCY
     identities: Sequence[object] | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     decrypt_func: DecryptFunc = _sops_decrypt
-    _identities_loaded: bool = False
+    _identity_sources: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str], *, base_dir: Path | None = None) -> Decryptor:
@@ -99,6 +97,7 @@ class Decryptor:
             base_dir=base_dir or Path.cwd(),
             root=Path(root) if root else None,
             workers=concurrency_limit(environ),
+            environ=environ,
         )
 
     def resolve(self, written: str) -> Path:
@@ -116,11 +115,9 @@ class Decryptor:
                 )
         return path
 
-    def _ensure_identities(self) -> Sequence[object] | None:
-        if not self._identities_loaded and self.identities is None:
-            self.identities = _load_identities()
-        self._identities_loaded = True
-        return self.identities
+    def _ensure_identities(self) -> None:
+        if self.identities is None:
+            self.identities, self._identity_sources = _load_identities(self.environ)
 
     def _read(self, written: str) -> bytes:
         path = self.resolve(written)
@@ -137,9 +134,15 @@ class Decryptor:
         try:
             return self.decrypt_func(data, written, _format_for_path(written), self.identities)
         except SealerError as exc:
-            if written in exc.message:
+            message = exc.message
+            if self._identity_sources:
+                # the identities were loaded here once, not by decrypt: say where from
+                message = message.replace("(the identities given)", f"({self._identity_sources})")
+            if written not in message:
+                message = f"{written}: {message}"
+            if message == exc.message:
                 raise
-            raise type(exc)(f"{written}: {exc.message}", hint=exc.hint) from None
+            raise type(exc)(message, hint=exc.hint) from None
 
     def decrypt_many(self, written_paths: Sequence[str]) -> list[bytes]:
         """Plaintext of each path, in order; a path listed twice is decrypted once.

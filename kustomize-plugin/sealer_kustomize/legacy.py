@@ -29,12 +29,17 @@ __all__ = ["describe_config", "run_legacy"]
 _KUSTOMIZE_TMP_PREFIX = "kust-plugin-config-"
 
 
+def _kustomization_root(config_path: str, environ: Mapping[str, str]) -> str | None:
+    """The kustomization that asked, when ``config_path`` is kustomize's temporary copy."""
+    if Path(config_path).name.startswith(_KUSTOMIZE_TMP_PREFIX):
+        return environ.get("KUSTOMIZE_PLUGIN_CONFIG_ROOT") or os.getcwd()
+    return None
+
+
 def describe_config(config_path: str, environ: Mapping[str, str]) -> str:
     """How messages name the generator's file: kustomize's temp copy is named by its kustomization."""
-    if Path(config_path).name.startswith(_KUSTOMIZE_TMP_PREFIX):
-        root = environ.get("KUSTOMIZE_PLUGIN_CONFIG_ROOT") or os.getcwd()
-        return f"generator in kustomization {root}"
-    return config_path
+    root = _kustomization_root(config_path, environ)
+    return f"generator in kustomization {root}" if root else config_path
 
 
 def run_legacy(config_path: str, *, environ: Mapping[str, str], decryptor: Decryptor | None = None) -> str:
@@ -49,7 +54,9 @@ def run_legacy(config_path: str, *, environ: Mapping[str, str], decryptor: Decry
         raise InputError(f"{source}: expected one generator manifest, found {len(documents)} documents")
     generator = parse_generator(documents[0], source=source)
     decryptor = decryptor or Decryptor.from_environment(environ)
+    root = _kustomization_root(config_path, environ)
+    context = f"{generator.label} in kustomization {root}" if root else f"{source} ({generator.label})"
     try:
         return run_generator(generator, decryptor).stream()
     except SealerError as exc:
-        raise with_context(exc, generator.label) from None
+        raise with_context(exc, context) from None
