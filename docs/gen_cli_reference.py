@@ -55,6 +55,14 @@ def _block(text: str) -> str:
 # --------------------------------------------------------------------------- click
 
 
+def _summary(command: click.Command) -> str:
+    """The first paragraph of the help, on one line (click's short help stops at "e.g.")."""
+    if command.short_help:
+        return command.short_help
+    paragraph = " ".join((command.help or "").split("\n\n")[0].split())
+    return paragraph if len(paragraph) <= WIDTH else paragraph[: WIDTH - 3].rstrip() + "..."
+
+
 def _click_pages(
     command: click.Command, path: list[str], parent: click.Context | None
 ) -> Iterator[tuple[str, str, str]]:
@@ -68,7 +76,7 @@ def _click_pages(
     if name in FORWARDED_HELP:
         module_name, _, attr = FORWARDED_HELP[name].partition(":")
         text = getattr(importlib.import_module(module_name), attr)()
-    yield name, command.get_short_help_str(limit=WIDTH), text
+    yield name, _summary(command), text
     if isinstance(command, click.Group):
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
