@@ -31,7 +31,7 @@ def render_all(cases: list[str], data: dict[str, str], workdir: Path) -> dict[in
     for i, text in enumerate(cases):
         (chart / "templates" / f"_c{i}.tpl").write_text(text, encoding="utf-8", newline="")
         (chart / "templates" / f"c{i}.yaml").write_text(
-            '{{- template "c/templates/_c%d.tpl" .Values.data -}}' % i, encoding="utf-8"
+            f'{{{{- template "c/templates/_c{i}.tpl" .Values.data -}}}}', encoding="utf-8"
         )
         live.add(i)
     results: dict[int, tuple[bool, str]] = {}

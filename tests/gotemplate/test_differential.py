@@ -30,6 +30,9 @@ HELM_DIFFERS = {
     '{{ include "x" . }}',
     '{{ required "m" .user }}',
     '{{ getHostByName "localhost" }}',  # Helm keeps it; the controller removes it
+    # xstrings case conversions: refused by us (their rules are not reproduced), see test_bitnami.py
+    '{{ snakecase "SomeCamelCase" }} {{ camelcase .snake }} {{ kebabcase "SomeCamelCase" }}',
+    '{{ camelcase "http_server" }} {{ snakecase "HTTPServer" }} {{ kebabcase .camel }} {{ snakecase .camel }}',
     # refused by us on purpose (non-deterministic); see test_bitnami.py
 }
 
@@ -58,7 +61,9 @@ def test_same_as_helm(idx: int, helm_results: dict[int, tuple[bool, str]]) -> No
     ok, out = _ours(text)
     assert ok == helm_ok, f"ours: {out!r}\nhelm: {helm_out!r}"
     if ok:
-        assert out.replace("<no value>", "") == helm_out
+        # Helm hands back text through JSON, where each byte that is not UTF-8 became U+FFFD
+        expected = "".join("\ufffd" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in out)
+        assert expected.replace("<no value>", "") == helm_out
 
 
 def test_batch_has_both_outcomes(helm_results: dict[int, tuple[bool, str]]) -> None:

@@ -1,4 +1,7 @@
-"""Go's predefined template functions (``text/template/funcs.go``): comparisons, ``index``, ``len``, printing, escapers."""
+"""Go's predefined template functions (``text/template/funcs.go``).
+
+Comparisons, ``index``, ``len``, printing and the escapers.
+"""
 
 from __future__ import annotations
 
@@ -184,7 +187,7 @@ def _html(*args: Any) -> str:
     return "".join(_HTML.get(c, c) for c in s)
 
 
-_JS = {"\\": "\\\\", "'": "\\'", '"': "\\\"", "<": "\\u003C", ">": "\\u003E", "&": "\\u0026", "=": "\\u003D"}
+_JS = {"\\": "\\\\", "'": "\\'", '"': '\\"', "<": "\\u003C", ">": "\\u003E", "&": "\\u0026", "=": "\\u003D"}
 
 
 @register(BUILTINS, "js", "", "any")

@@ -8,8 +8,8 @@ from threading import Lock
 from typing import Any
 
 from sealer.formats.gotemplate.executor import execute
-from sealer.formats.gotemplate.functions import controller_funcs
 from sealer.formats.gotemplate.funcs import FuncMap
+from sealer.formats.gotemplate.functions import controller_funcs
 from sealer.formats.gotemplate.parser import TemplateSet, parse
 from sealer.formats.gotemplate.values import StrMap
 

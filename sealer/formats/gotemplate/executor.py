@@ -258,9 +258,7 @@ class _Exec:
     def ideal_constant(self, n: NumberNode) -> Any:
         self.node = n
         if n.is_complex:
-            if n.is_int:
-                return int(n.int_value)
-            raise self.errorf("complex numbers are not supported")
+            return n.complex_value
         t = n.text
         is_hex_int = len(t) > 2 and t[0] == "0" and t[1] in "xX" and not any(c in t for c in "pP")
         if n.is_float and not is_hex_int and not t.startswith("'") and any(c in t for c in ".eEpP"):
@@ -286,7 +284,9 @@ class _Exec:
             return value
         return self.eval_field_chain(dot, value, var, var.ident[1:], args, final)
 
-    def eval_field_chain(self, dot: Any, receiver: Any, node: Node, ident: list[str], args: list[Node], final: Any) -> Any:
+    def eval_field_chain(
+        self, dot: Any, receiver: Any, node: Node, ident: list[str], args: list[Node], final: Any
+    ) -> Any:
         for name in ident[:-1]:
             receiver = self.eval_field(name, node, [], _MISSING, receiver)
         return self.eval_field(ident[-1], node, args, final, receiver)

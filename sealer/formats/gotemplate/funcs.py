@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 #: parameter type name -> Go spelling, for messages
 GO_TYPES = {
@@ -46,12 +46,13 @@ class Func:
 
 
 FuncMap = dict[str, Func]
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def register(table: FuncMap, name: str, params: str = "", variadic: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register(table: FuncMap, name: str, params: str = "", variadic: str | None = None) -> Callable[[F], F]:
     """Decorator: add ``fn`` to ``table`` as ``name`` taking ``params`` (space-separated type names)."""
 
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def deco(fn: F) -> F:
         table[name] = Func(name, fn, tuple(params.split()), variadic)
         return fn
 

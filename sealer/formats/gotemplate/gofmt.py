@@ -154,16 +154,17 @@ def _pad(s: str, fl: _Flags, numeric: bool = False) -> str:
     if fl.minus:
         return s + " " * n
     if fl.zero:
-        if numeric and s[:1] in "+- ":
+        if numeric and s and s[0] in "+- ":
             return s[0] + "0" * n + s[1:]
         return "0" * n + s
     return " " * n + s
 
 
-def _bad(verb: str, v: Any) -> str:
+def _bad(verb: str, v: Any, fl: _Flags | None = None) -> str:
+    """Go's badVerb: the type and the value printed with %v and the same flags."""
     if v is None:
         return f"%!{verb}(<nil>)"
-    return f"%!{verb}({go_type(v)}={sprint_value(v)})"
+    return f"%!{verb}({go_type(v)}={_fmt_arg(v, 'v', fl or _Flags())})"
 
 
 def _fmt_int(v: int, verb: str, fl: _Flags) -> str:
@@ -245,22 +246,27 @@ def _fmt_str(s: str, verb: str, fl: _Flags) -> str:
         else:
             out = pre + h if h else ""
         return _pad(out, fl)
-    return _bad(verb, s)
+    return _bad(verb, s, fl)
 
 
 def _fmt_arg(v: Any, verb: str, fl: _Flags, depth: int = 0) -> str:
     if verb == "T":
         return _pad(go_type(v), fl)
     if v is None:
-        return _pad("<nil>", fl) if verb == "v" else _bad(verb, v)
+        return _pad("<nil>", fl) if verb == "v" else _bad(verb, v, fl)
     if verb == "v" and fl.sharp:
         return _pad(_go_syntax(v), fl)
     if isinstance(v, bool):
-        return _pad("true" if v else "false", fl) if verb in "tv" else _bad(verb, v)
+        return _pad("true" if v else "false", fl) if verb in "tv" else _bad(verb, v, fl)
     if is_int(v):
-        return _fmt_int(v, verb, fl) if verb in "vdbcoOqxXU" else _bad(verb, v)
+        return _fmt_int(v, verb, fl) if verb in "vdbcoOqxXU" else _bad(verb, v, fl)
     if isinstance(v, float):
-        return _fmt_float(v, verb, fl) if verb in "vbeEfFgGxX" and verb not in "bxX" else _bad(verb, v)
+        return _fmt_float(v, verb, fl) if verb in "vbeEfFgGxX" and verb not in "bxX" else _bad(verb, v, fl)
+    if isinstance(v, complex):
+        if verb not in "veEfFgG":
+            return _bad(verb, v, fl)
+        im = _fmt_float(v.imag, verb, _Flags())
+        return _pad("(" + _fmt_float(v.real, verb, _Flags()) + ("" if im[0] in "+-" else "+") + im + "i)", fl)
     if isinstance(v, str):
         return _fmt_str(v, verb, fl)
     if isinstance(v, (bytes, bytearray)):

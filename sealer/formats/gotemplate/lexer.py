@@ -202,9 +202,7 @@ class Lexer:
     def _at_right_delim(self) -> tuple[bool, bool]:
         t = self.text
         p = self.pos
-        if t.startswith(" -" + RIGHT, p) or t.startswith("\t-" + RIGHT, p) or t.startswith("\r-" + RIGHT, p) or t.startswith(
-            "\n-" + RIGHT, p
-        ):
+        if p + 1 < len(t) and t[p] in _SPACE and t.startswith("-" + RIGHT, p + 1):
             return True, True
         if t.startswith(RIGHT, p):
             return True, False

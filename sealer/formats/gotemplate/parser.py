@@ -523,9 +523,10 @@ def _parse_float(text: str) -> float | None:
             return float.fromhex(t)
         if t.lower().lstrip("+-") in ("inf", "infinity", "nan"):
             return None
-        return float(t)
+        f = float(t)
     except (ValueError, OverflowError):
         return None
+    return None if f in (float("inf"), float("-inf")) else f
 
 
 def parse_number(pos: int, text: str, *, char: bool = False) -> NumberNode:

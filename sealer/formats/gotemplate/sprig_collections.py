@@ -192,12 +192,12 @@ def _last(lst: Any) -> Any:
 
 def _rest(lst: Any) -> Any:
     items = _as_list(lst, "Cannot find rest on type {kind}")
-    return items[1:] if items else None
+    return items[1:]
 
 
 def _initial(lst: Any) -> Any:
     items = _as_list(lst, "Cannot find initial on type {kind}")
-    return items[:-1] if items else None
+    return items[:-1]
 
 
 def _reverse(lst: Any) -> Any:
@@ -250,7 +250,7 @@ def _slice(lst: Any, *indices: Any) -> Any:
     start = to_int64(indices[0]) if indices else 0
     end = to_int64(indices[1]) if len(indices) > 1 else n
     if not 0 <= start <= end <= n:
-        raise FuncError(f"reflect: slice index out of range")
+        raise FuncError("reflect: slice index out of range")
     part = lst[start:end]
     return type(lst)(part) if isinstance(lst, (StrList, IntList)) else part
 

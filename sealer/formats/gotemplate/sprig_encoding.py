@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import math
 from typing import Any
@@ -17,40 +16,122 @@ ENCODING: FuncMap = {}
 register(ENCODING, "b64enc", "string")(lambda s: base64.b64encode(to_bytes(s)).decode("ascii"))
 register(ENCODING, "b32enc", "string")(lambda s: base64.b32encode(to_bytes(s)).decode("ascii"))
 
-_B64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-_B32 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+_B64 = {c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+_B32 = {c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}
+_PAD = ord("=")
+_NL = (0x0A, 0x0D)
 
 
-def _strict_decode(s: str, alphabet: frozenset[int], quantum: int, decode: Any) -> str:
-    """Go's StdEncoding.DecodeString: \\r and \\n skipped, padding required; errors are returned as text."""
-    raw = to_bytes(s)
-    clean = bytearray()
-    positions: list[int] = []
-    for i, b in enumerate(raw):
-        if b in (0x0A, 0x0D):
-            continue
-        clean.append(b)
-        positions.append(i)
-    n = len(clean)
-    pad_start = n
-    for i, b in enumerate(clean):
-        if b == ord("="):
-            pad_start = i
+class _Corrupt(Exception):
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+
+def _b64_decode(src: bytes) -> bytes:
+    """A port of Go's base64.StdEncoding.Decode: same acceptance, same error offsets."""
+    out = bytearray()
+    si = 0
+    n = len(src)
+    while True:
+        dbuf = [0, 0, 0, 0]
+        dlen = 4
+        j = 0
+        end = False
+        while j < 4:
+            if si == n:
+                if j == 0:
+                    return bytes(out)
+                raise _Corrupt(si - j)
+            c = src[si]
+            si += 1
+            v = _B64.get(c)
+            if v is not None:
+                dbuf[j] = v
+                j += 1
+                continue
+            if c in _NL:
+                continue
+            if c != _PAD:
+                raise _Corrupt(si - 1)
+            if j in (0, 1):
+                raise _Corrupt(si - 1)
+            if j == 2:
+                while si < n and src[si] in _NL:
+                    si += 1
+                if si == n:
+                    raise _Corrupt(n)
+                if src[si] != _PAD:
+                    raise _Corrupt(si - 1)
+                si += 1
+            while si < n and src[si] in _NL:
+                si += 1
+            if si < n:
+                raise _Corrupt(si)
+            dlen = j
+            end = True
             break
-        if b not in alphabet:
-            return f"illegal base64 data at input byte {positions[i]}" if quantum == 4 else f"illegal base32 data at input byte {positions[i]}"
-    kind = "base64" if quantum == 4 else "base32"
-    if any(b != ord("=") for b in clean[pad_start:]) or n % quantum:
-        bad = pad_start if pad_start < n else n
-        return f"illegal {kind} data at input byte {positions[bad] if bad < len(positions) else len(raw)}"
+        val = dbuf[0] << 18 | dbuf[1] << 12 | dbuf[2] << 6 | dbuf[3]
+        chunk = bytes([(val >> 16) & 0xFF, (val >> 8) & 0xFF, val & 0xFF])
+        out += chunk[: {4: 3, 3: 2, 2: 1}[dlen]]
+        if end:
+            return bytes(out)
+
+
+def _b32_decode(raw: bytes) -> bytes:
+    """A port of Go's base32.StdEncoding.DecodeString (newlines stripped first)."""
+    src = bytes(b for b in raw if b not in _NL)
+    olen = len(src)
+    out = bytearray()
+    pos = 0
+    end = False
+    while pos < olen and not end:
+        dbuf = [0] * 8
+        dlen = 8
+        j = 0
+        while j < 8:
+            if pos == olen:
+                raise _Corrupt(olen - (olen - pos) - j)
+            c = src[pos]
+            pos += 1
+            remaining = olen - pos
+            if c == _PAD and j >= 2 and remaining < 8:
+                if remaining + j < 8 - 1:
+                    raise _Corrupt(olen)
+                for k in range(8 - 1 - j):
+                    if remaining > k and src[pos + k] != _PAD:
+                        raise _Corrupt(olen - remaining + k - 1)
+                dlen, end = j, True
+                if dlen in (1, 3, 6):
+                    raise _Corrupt(olen - remaining - 1)
+                break
+            v = _B32.get(c)
+            if v is None:
+                raise _Corrupt(olen - remaining - 1)
+            dbuf[j] = v
+            j += 1
+        val = 0
+        for d in dbuf:
+            val = val << 5 | d
+        chunk = val.to_bytes(5, "big")
+        out += chunk[: {8: 5, 7: 4, 5: 3, 4: 2, 2: 1}[dlen]]
+    return bytes(out)
+
+
+@register(ENCODING, "b64dec", "string")
+def _b64dec(s: str) -> str:
     try:
-        return from_bytes(decode(bytes(clean)))
-    except (binascii.Error, ValueError):
-        return f"illegal {kind} data at input byte {positions[pad_start] if pad_start < len(positions) else len(raw)}"
+        return from_bytes(_b64_decode(to_bytes(s)))
+    except _Corrupt as exc:  # Sprig returns the error text as the result
+        return f"illegal base64 data at input byte {exc.at}"
 
 
-register(ENCODING, "b64dec", "string")(lambda s: _strict_decode(s, _B64, 4, lambda b: base64.b64decode(b, validate=True)))
-register(ENCODING, "b32dec", "string")(lambda s: _strict_decode(s, _B32, 8, base64.b32decode))
+@register(ENCODING, "b32dec", "string")
+def _b32dec(s: str) -> str:
+    try:
+        return from_bytes(_b32_decode(to_bytes(s)))
+    except _Corrupt as exc:
+        return f"illegal base32 data at input byte {exc.at}"
+
 
 # --- JSON ------------------------------------------------------------------------------------
 
@@ -112,7 +193,9 @@ def go_json(v: Any, *, html: bool = True, indent: str | None = None, level: int 
         return (
             "{"
             + nl
-            + ("," + nl).join(_json_str(k, html) + sep + go_json(x, html=html, indent=indent, level=level + 1) for k, x in items)
+            + ("," + nl).join(
+                _json_str(k, html) + sep + go_json(x, html=html, indent=indent, level=level + 1) for k, x in items
+            )
             + end
             + "}"
         )

@@ -1,4 +1,7 @@
-"""Sprig's numeric functions, with spf13/cast conversions and Go's int64 arithmetic (truncating division, wrap-around)."""
+"""Sprig's numeric functions.
+
+spf13/cast conversions and Go's int64 arithmetic (truncating division, wrap-around).
+"""
 
 from __future__ import annotations
 
@@ -24,10 +27,10 @@ def _parse_go_int(s: str) -> int | None:
     """strconv.ParseInt(s, 0, 64)."""
     t = s
     sign = 1
-    if t[:1] in "+-":
+    if t[:1] in ("+", "-"):
         sign = -1 if t[0] == "-" else 1
         t = t[1:]
-    if not t:
+    if not t or not t.isascii() or not all(c.isalnum() or c == "_" for c in t):
         return None
     try:
         if len(t) > 1 and t[0] == "0" and t[1] not in "xXoObB":
@@ -97,7 +100,7 @@ register(MATH, "float64", "any")(to_float64)
 
 @register(MATH, "atoi", "string")
 def _atoi(s: str) -> int:
-    t = s[1:] if s[:1] in "+-" else s
+    t = s[1:] if s[:1] in ("+", "-") else s
     if not t or not t.isascii() or not t.isdigit():
         return 0
     v = int(s)
@@ -109,7 +112,7 @@ def _to_decimal(v: Any) -> Int64:
     from sealer.formats.gotemplate.sprig_strings import strval
 
     s = strval(v)
-    t = s[1:] if s[:1] in "+-" else s
+    t = s[1:] if s[:1] in ("+", "-") else s
     if not t or any(c not in "01234567" for c in t):
         return Int64(0)
     r = int(s, 8)
@@ -173,7 +176,7 @@ def _min(a: Any, *vs: Any) -> Int64:
 
 
 def _go_fmax(a: float, b: float) -> float:
-    if math.isinf(a) and a > 0 or math.isinf(b) and b > 0:
+    if (math.isinf(a) and a > 0) or (math.isinf(b) and b > 0):
         return math.inf
     if math.isnan(a) or math.isnan(b):
         return math.nan
@@ -181,7 +184,7 @@ def _go_fmax(a: float, b: float) -> float:
 
 
 def _go_fmin(a: float, b: float) -> float:
-    if math.isinf(a) and a < 0 or math.isinf(b) and b < 0:
+    if (math.isinf(a) and a < 0) or (math.isinf(b) and b < 0):
         return -math.inf
     if math.isnan(a) or math.isnan(b):
         return math.nan

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from sealer.formats.gotemplate.funcs import FuncError, FuncMap, refuse, register
-from sealer.formats.gotemplate.values import StrList, from_bytes, go_len_str, to_bytes
+from sealer.formats.gotemplate.values import Int64, StrList, from_bytes, go_len_str, to_bytes
 
 MISC: FuncMap = {}
 
@@ -229,7 +229,7 @@ def _regex_fns(must: bool) -> None:
         lambda r, s, n: StrList(m.group(0) for m in _find_all(compile_re2(r), s, n))
     )
     register(MISC, name("regexFind"), "string string")(
-        lambda r, s: (m.group(0) if (m := compile_re2(r).search(s)) else "")
+        lambda r, s: m.group(0) if (m := compile_re2(r).search(s)) else ""
     )
     register(MISC, name("regexReplaceAll"), "string string string")(
         lambda r, s, repl: _replace_all(compile_re2(r), s, lambda m: _expand(repl, m))
@@ -331,8 +331,8 @@ def go_duration(ns: int) -> str:
     secs, frac = divmod(u, 1_000_000_000)
     fs = f"{frac:09d}".rstrip("0")
     h, rem = divmod(secs, 3600)
-    m, s = divmod(rem, 60)
-    out = f"{s}" + (f".{fs}" if fs else "") + "s"
+    m, sec = divmod(rem, 60)
+    out = f"{sec}" + (f".{fs}" if fs else "") + "s"
     if h:
         out = f"{h}h{m}m" + out
     elif m:
@@ -342,13 +342,16 @@ def go_duration(ns: int) -> str:
 
 @register(MISC, "duration", "any")
 def _duration(sec: Any) -> str:
-    from sealer.formats.gotemplate.sprig_math import to_int64
-
+    # Sprig takes only a string or an int64 here; anything else counts as 0
     if isinstance(sec, str):
-        t = sec[1:] if sec[:1] in "+-" else sec
+        t = sec[1:] if sec[:1] in ("+", "-") else sec
         n = int(sec) if t.isdigit() and t.isascii() else 0
+        if not -(1 << 63) <= n < 1 << 63:
+            n = 0
+    elif isinstance(sec, Int64):
+        n = int(sec)
     else:
-        n = to_int64(sec)
+        n = 0
     ns = n * 1_000_000_000
     if not -(1 << 63) <= ns < 1 << 63:
         ns = ((ns + (1 << 63)) % (1 << 64)) - (1 << 63)
@@ -358,14 +361,61 @@ def _duration(sec: Any) -> str:
 # --- refused ---------------------------------------------------------------------------------------
 
 _CHURN = "non-deterministic: the Secret would change on every resync"
-refuse(MISC, f"it reads the clock or the local time zone, {_CHURN}", "now", "date", "dateInZone", "date_in_zone",
-       "dateModify", "date_modify", "mustDateModify", "must_date_modify", "ago", "htmlDate", "htmlDateInZone",
-       "toDate", "mustToDate", "unixEpoch", "durationRound")
-refuse(MISC, f"it is random, {_CHURN}", "randAlphaNum", "randAlpha", "randAscii", "randNumeric", "randInt",
-       "randBytes", "shuffle", "uuidv4")
-refuse(MISC, f"it generates random keys, salts or serial numbers, {_CHURN}", "genPrivateKey", "genCA",
-       "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey",
-       "buildCustomCert", "bcrypt", "htpasswd", "encryptAES")
-refuse(MISC, "it is not supported by sealer; compute the value before sealing", "decryptAES", "derivePassword",
-       "semver", "semverCompare", "urlParse", "urlJoin", "getHostByName")
+refuse(
+    MISC,
+    f"it reads the clock or the local time zone, {_CHURN}",
+    "now",
+    "date",
+    "dateInZone",
+    "date_in_zone",
+    "dateModify",
+    "date_modify",
+    "mustDateModify",
+    "must_date_modify",
+    "ago",
+    "htmlDate",
+    "htmlDateInZone",
+    "toDate",
+    "mustToDate",
+    "unixEpoch",
+    "durationRound",
+)
+refuse(
+    MISC,
+    f"it is random, {_CHURN}",
+    "randAlphaNum",
+    "randAlpha",
+    "randAscii",
+    "randNumeric",
+    "randInt",
+    "randBytes",
+    "shuffle",
+    "uuidv4",
+)
+refuse(
+    MISC,
+    f"it generates random keys, salts or serial numbers, {_CHURN}",
+    "genPrivateKey",
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "buildCustomCert",
+    "bcrypt",
+    "htpasswd",
+    "encryptAES",
+)
+refuse(
+    MISC,
+    "it is not supported by sealer; compute the value before sealing",
+    "decryptAES",
+    "derivePassword",
+    "semver",
+    "semverCompare",
+    "urlParse",
+    "urlJoin",
+    "getHostByName",
+)
 _ = (from_bytes, go_len_str)

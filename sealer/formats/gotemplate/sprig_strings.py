@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from sealer.formats.gotemplate.funcs import FuncError, FuncMap, alias, register
+from sealer.formats.gotemplate.funcs import FuncError, FuncMap, alias, refuse, register
 from sealer.formats.gotemplate.gofmt import go_quote, sprint_value, sprintf
 from sealer.formats.gotemplate.values import (
     Int64,
@@ -21,7 +20,10 @@ from sealer.formats.gotemplate.values import (
 STRINGS: FuncMap = {}
 
 #: unicode.IsSpace (Python's str.isspace also counts U+001C..U+001F)
-GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 _SPACE_SET = frozenset(GO_SPACE)
 
 
@@ -96,7 +98,7 @@ def _untitle(s: str) -> str:
     out = []
     prev_space = True
     for c in s:
-        if prev_space and not c in _SPACE_SET:
+        if prev_space and c not in _SPACE_SET:
             c = c.lower() if len(c.lower()) == 1 else c
         out.append(c)
         prev_space = c in _SPACE_SET
@@ -268,7 +270,7 @@ def go_split(s: str, sep: str, n: int = -1) -> list[str]:
     if sep == "":
         chars = list(s)
         if n > 0 and len(chars) > n:
-            chars = chars[: n - 1] + ["".join(chars[n - 1 :])]
+            chars = [*chars[: n - 1], "".join(chars[n - 1 :])]
         return chars
     if n < 0:
         return s.split(sep)
@@ -341,44 +343,14 @@ def wrap_custom(s: str, width: int, newline: str, wrap_long: bool) -> str:
 register(STRINGS, "wrap", "int string")(lambda n, s: wrap_custom(s, n, "\n", False))
 register(STRINGS, "wrapWith", "int string string")(lambda n, sep, s: wrap_custom(s, n, sep, True))
 
-_CAMEL_SPLIT = re.compile(r"_+")
-
-
-@register(STRINGS, "camelcase", "string")
-def _camelcase(s: str) -> str:
-    # xstrings.ToCamelCase: "some_words" -> "SomeWords"; leading/trailing underscores kept
-    if s == "":
-        return s
-    lead = len(s) - len(s.lstrip("_"))
-    trail = len(s) - len(s.rstrip("_"))
-    core = s[lead : len(s) - trail if trail else None]
-    parts = [p for p in _CAMEL_SPLIT.split(core) if p]
-    return "_" * lead + "".join(go_upper(p[0]) + p[1:] for p in parts) + "_" * trail
-
-
-def _split_words(s: str) -> list[str]:
-    words: list[str] = []
-    cur = ""
-    prev = ""
-    for i, c in enumerate(s):
-        nxt = s[i + 1] if i + 1 < len(s) else ""
-        if not (c.isalnum()):
-            if cur:
-                words.append(cur)
-            cur = ""
-        elif cur and c.isupper() and (prev.islower() or prev.isdigit() or (prev.isupper() and nxt.islower())):
-            words.append(cur)
-            cur = c
-        else:
-            cur += c
-        prev = c
-    if cur:
-        words.append(cur)
-    return words
-
-
-register(STRINGS, "snakecase", "string")(lambda s: "_".join(go_lower(w) for w in _split_words(s)))
-register(STRINGS, "kebabcase", "string")(lambda s: "-".join(go_lower(w) for w in _split_words(s)))
+refuse(
+    STRINGS,
+    "sealer does not reproduce the word-splitting rules of Sprig's xstrings version exactly; "
+    "convert the value before sealing",
+    "camelcase",
+    "snakecase",
+    "kebabcase",
+)
 
 
 @register(STRINGS, "until", "int")

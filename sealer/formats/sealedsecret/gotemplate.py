@@ -36,7 +36,10 @@ def render(template: str, values: Mapping[str, bytes], *, entry: str = "") -> by
     except GoTemplateError as exc:
         hint = None
         if _UNDEFINED.search(exc.message):
-            hint = "the Sealed Secrets controller removes env, expandenv and getHostByName so templates cannot read its environment"
+            hint = (
+                "the Sealed Secrets controller removes env, expandenv and getHostByName "
+                "so templates cannot read its environment"
+            )
         elif exc.refused:
             hint = "compute such values before sealing and seal the result"
         raise TemplateError(f"template.data entry {entry!r}: {exc.message}", hint=hint) from None
