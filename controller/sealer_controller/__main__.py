@@ -64,21 +64,23 @@ def build_parser() -> argparse.ArgumentParser:
         "'sealer-controller demo' runs the whole loop on an emulated cluster.",
     )
 
-    def opt(flag: str, default: str | None, help_: str, *, metavar: str | None = None) -> None:
+    def opt(flag: str, default: str | None, help_: str, *, metavar: str = "string") -> None:
         parser.add_argument(f"--{flag}", default=_env_default(flag, default), help=help_, metavar=metavar)
 
     def boolean(flag: str, default: bool, help_: str) -> None:
         env = _env_default(flag, None)
         parser.add_argument(
-            f"--{flag}", nargs="?", const=True, type=parse_bool, metavar="BOOL",
+            f"--{flag}", nargs="?", const=True, type=parse_bool, metavar="bool",
             default=parse_bool(env) if env is not None else default, help=f"{help_} (default {str(default).lower()})",
         )
 
     opt("key-prefix", "sealed-secrets-key", "Prefix used to name keys (default sealed-secrets-key).")
-    opt("key-size", "4096", "Size of encryption key in bits (default 4096).")
-    opt("key-ttl", "87600h", "Duration that certificate is valid for (Go duration, default 87600h).")
+    opt("key-size", "4096", "Size of encryption key in bits (default 4096).", metavar="int")
+    opt("key-ttl", "87600h", "Duration that certificate is valid for (Go duration, default 87600h).",
+        metavar="duration")
     opt("my-cn", "", "Common name to be used as issuer/subject DN in generated certificate.")
-    opt("key-renew-period", "720h", "New key generation period; 0 disables automatic renewal (default 720h).")
+    opt("key-renew-period", "720h", "New key generation period; 0 disables automatic renewal (default 720h).",
+        metavar="duration")
     parser.add_argument("--rotate-period", default=None, help=argparse.SUPPRESS)  # deprecated Bitnami alias
     opt("key-cutoff-time", "", "Create a new key if latest one is older than this cutoff time "
         "(RFC1123 with numeric zone, e.g. 'Mon, 02 Jan 2006 15:04:05 -0700').")
@@ -87,9 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     opt("additional-namespaces", "", "Comma-separated list of additional namespaces to be scanned.")
     opt("namespaces", "", "(sealer) Comma-separated list of the only namespaces to watch (overrides the two above).")
     opt("label-selector", "", "Label selector which can be used to filter sealed secrets.")
-    opt("rate-limit", "2", "Number of allowed sustained request per second for verify endpoint (default 2).")
+    opt("rate-limit", "2", "Number of allowed sustained request per second for verify endpoint (default 2).",
+        metavar="int")
     opt("rate-limit-burst", "2", "Number of requests allowed to exceed the rate limit per second for verify "
-        "endpoint (default 2).")
+        "endpoint (default 2).", metavar="int")
     opt("privatekey-annotations", "", "Comma-separated list of additional annotations to be put on renewed "
         "sealing keys.")
     opt("privatekey-labels", "", "Comma-separated list of additional labels to be put on renewed sealing keys.")
@@ -97,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     boolean("watch-for-secrets", True, "Watch for key Secrets and pick up new or imported ones live")
     boolean("skip-recreate", False, "Do not watch Secrets to recreate deleted ones")
     boolean("accept-deprecated-v1-data", True, "Accept deprecated V1 data field")
-    opt("max-unseal-retries", "5", "Max unseal retries after transient failures (default 5).")
+    opt("max-unseal-retries", "5", "Max unseal retries after transient failures (default 5).", metavar="int")
     opt("listen-addr", ":8080", "HTTP service bind address (default :8080).")
     opt("listen-metrics-addr", ":8081", "HTTP metrics service bind address (default :8081); empty disables.")
     opt("log-level", "INFO", "Log level (DEBUG|INFO|WARNING|ERROR, default INFO).")
@@ -106,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     opt("kubeconfig", None, "(sealer) Path to a kubeconfig; default: in-cluster service account, then "
         "$KUBECONFIG/~/.kube/config.")
     opt("server", None, "(sealer) Kubernetes API server URL without credentials (e.g. kubectl proxy).")
-    opt("rsa-workers", str(os.cpu_count() or 1), "(sealer) Threads doing RSA work (default: all cores).")
+    opt("rsa-workers", str(os.cpu_count() or 1), "(sealer) Threads doing RSA work (default: all cores).", metavar="int")
     boolean("success-events", True, "(sealer) Post an Unsealed event when a Secret is written")
     parser.add_argument("--version", action="store_true", help="Print version information and exit")
     return parser
