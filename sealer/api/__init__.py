@@ -21,6 +21,9 @@ _AREAS = ("sealer.api.sealedsecrets", "sealer.api.sops", "sealer.api.at_rest")
 
 
 def __getattr__(name: str) -> Any:
+    if f"{__name__}.{name}" in _AREAS:
+        # ``from sealer.api import sealedsecrets`` asks for the submodule itself: load only that area.
+        return importlib.import_module(f"{__name__}.{name}")
     for module_name in _AREAS:
         try:
             module = importlib.import_module(module_name)
