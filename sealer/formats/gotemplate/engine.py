@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from threading import Lock
 from typing import Any
 
+from sealer.formats.gotemplate.errors import GoTemplateError
 from sealer.formats.gotemplate.executor import execute
 from sealer.formats.gotemplate.funcs import FuncMap
 from sealer.formats.gotemplate.functions import controller_funcs
@@ -49,7 +50,10 @@ def compile_template(text: str, name: str = "") -> Template:
             _CACHE.move_to_end(key)
             return t
     table = funcs()
-    t = Template(parse(name, text, table.__contains__))
+    try:
+        t = Template(parse(name, text, table.__contains__))
+    except RecursionError:
+        raise GoTemplateError(f"template: {name}: template nests too deeply", parse=True) from None
     with _LOCK:
         _CACHE[key] = t
         if len(_CACHE) > _CACHE_MAX:

@@ -39,7 +39,7 @@ from sealer.formats.gotemplate.nodes import (
 from sealer.formats.gotemplate.parser import TemplateSet
 from sealer.formats.gotemplate.values import Int64, StrList, StrMap, go_type, is_int, truth
 
-MAX_DEPTH = 1000  # nested {{template}} calls (Go allows 100000; Python's stack does not)
+MAX_DEPTH = 100  # nested {{template}} calls (Go allows 100000; the Python stack does not)
 MAX_OUTPUT = 1 << 20  # a Secret cannot hold more than 1 MiB anyway
 MAX_STEPS = 2_000_000  # range iterations + function calls: a template cannot spin forever
 
@@ -338,7 +338,10 @@ class _Exec:
             result = fn.impl(*argv)
         except FuncError as exc:
             self.node = node
-            raise self.errorf(f"error calling {name}: {exc}") from None
+            msg = str(exc)
+            if name == "fail" and not (len(argn) == 1 and isinstance(argn[0], StringNode)):
+                msg = "(message computed from the data; not shown, it may contain secret values)"
+            raise self.errorf(f"error calling {name}: {msg}") from None
         except RecursionError:
             raise self.errorf(f"error calling {name}: value nested too deeply") from None
         return result
