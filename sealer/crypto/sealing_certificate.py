@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -26,8 +26,7 @@ _RSA_ENCRYPTION_OID = bytes.fromhex("06092a864886f70d010101")
 _SEQUENCE, _INTEGER, _BIT_STRING, _UTC_TIME, _GENERALIZED_TIME, _EXPLICIT_0 = 0x30, 0x02, 0x03, 0x17, 0x18, 0xA0
 
 
-@dataclass(frozen=True)
-class SealingCertificate:
+class SealingCertificate(NamedTuple):
     public_key: rsa.RSAPublicKey
     not_after: dt.datetime
     """Expiry, UTC-aware."""
@@ -65,7 +64,10 @@ def _time(der: bytes, tag: int, start: int, end: int) -> dt.datetime:
         text = f"{1900 + year if year >= 50 else 2000 + year}{text[2:]}"
     elif not (tag == _GENERALIZED_TIME and len(text) == 15 and text.endswith("Z")):
         raise _Malformed
-    return dt.datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(tzinfo=dt.UTC)
+    if not text[:14].isdigit():
+        raise _Malformed
+    month, day, hour, minute, second = (int(text[i : i + 2]) for i in range(4, 14, 2))  # not strptime: ~3 ms
+    return dt.datetime(int(text[:4]), month, day, hour, minute, second, tzinfo=dt.UTC)
 
 
 def _fast(der: bytes) -> SealingCertificate:

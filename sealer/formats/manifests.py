@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sealer.errors import InputError
@@ -182,14 +181,16 @@ def dump_yaml(doc: Any, *, explicit_start: bool = True) -> bytes:
 # --- round trip -------------------------------------------------------------------------------
 
 
-@dataclass
 class RoundTrip:
-    """A parsed file that can be written back as it was, edits aside."""
+    """A parsed file that can be written back as it was, edits aside (a plain class: no dataclasses import)."""
 
-    documents: list[Any]
-    is_json: bool
-    json_indent: int | None = 2
-    explicit_start: bool = False
+    def __init__(
+        self, documents: list[Any], *, is_json: bool, json_indent: int | None = 2, explicit_start: bool = False
+    ) -> None:
+        self.documents = documents
+        self.is_json = is_json
+        self.json_indent = json_indent
+        self.explicit_start = explicit_start
 
 
 def load_round_trip(data: bytes | str, *, source: str = "input") -> RoundTrip:

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sealer.crypto.kubeseal_envelope import hybrid_encrypt
 from sealer.errors import FormatError, InputError
-from sealer.formats.sealedsecret.model import API_VERSION, KIND
 from sealer.formats.sealedsecret.scope import (
     CLUSTER_WIDE_ANNOTATION,
     NAMESPACE_WIDE_ANNOTATION,
@@ -45,6 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PlainSecret", "parse_secret", "seal_raw", "seal_secret", "seal_values"]
 
+# As in sealer.formats.sealedsecret.model (not imported here: it pulls in dataclasses, ~6 ms on the seal path).
+API_VERSION = "bitnami.com/v1alpha1"
+KIND = "SealedSecret"
 LAST_APPLIED_ANNOTATIONS = (
     "kubectl.kubernetes.io/last-applied-configuration",
     "kubecfg.ksonnet.io/last-applied-configuration",
@@ -53,8 +54,7 @@ LAST_APPLIED_ANNOTATIONS = (
 _KEPT_METADATA = ("name", "generateName", "namespace", "labels", "annotations", "finalizers")
 
 
-@dataclass(frozen=True)
-class PlainSecret:
+class PlainSecret(NamedTuple):
     """A checked input Secret: the fields sealing needs, values decoded to bytes."""
 
     name: str
@@ -69,14 +69,12 @@ class PlainSecret:
 
 
 def _public_key(key: PublicKeyLike) -> rsa.RSAPublicKey:
-    from cryptography import x509  # not hazmat: a certificate is a public document
-
-    if isinstance(key, x509.Certificate):
-        public = key.public_key()
-    else:
-        public = key
     from cryptography.hazmat.primitives.asymmetric import rsa
 
+    if isinstance(key, rsa.RSAPublicKey):
+        return key
+    # A certificate (checked by duck typing: importing cryptography.x509 costs ~35 ms on the seal path).
+    public = key.public_key()
     if not isinstance(public, rsa.RSAPublicKey):
         raise TypeError("sealing needs an RSA public key or a certificate holding one")
     return public
@@ -181,14 +179,18 @@ def seal_secret(
     scope: Scope | None = None,
     name: str | None = None,
     namespace: str | None = None,
-    default_namespace: str | None = None,
+    default_namespace: str | Callable[[], str | None] | None = None,
+    namespace_must_match: bool = False,
     allow_empty_data: bool = False,
     source: str = "input",
 ) -> dict[str, Any]:
     """Seal one Secret document into a SealedSecret document.
 
-    ``name``/``namespace`` override the Secret's own; ``default_namespace``
-    (kubeseal takes it from the kubeconfig context) fills a missing namespace.
+    ``name``/``namespace`` override the Secret's own. ``default_namespace``
+    fills a missing namespace (kubeseal takes it from ``--namespace`` or the
+    kubeconfig context; pass a callable to look it up only when needed). With
+    ``namespace_must_match`` (kubeseal's ``--namespace`` given explicitly), a
+    Secret in another namespace is an error rather than silently moved.
     """
     plain = parse_secret(secret, source=source)
     if not plain.values and not allow_empty_data:
@@ -202,8 +204,17 @@ def seal_secret(
     meta_annotations = plain.metadata.get("annotations") or {}
     effective_scope = scope if scope is not None else scope_from_annotations(meta_annotations)
     final_namespace = namespace or plain.namespace
-    if not final_namespace and effective_scope is not Scope.CLUSTER_WIDE:
-        final_namespace = default_namespace or ""
+    if effective_scope is not Scope.CLUSTER_WIDE and not namespace:
+        given = default_namespace if isinstance(default_namespace, str) else None
+        if namespace_must_match and given and plain.namespace not in ("", given):
+            raise InputError(
+                f"{source}: namespace mismatch: the Secret is in namespace {plain.namespace!r} "
+                f"but --namespace {given!r} was given",
+                hint="drop --namespace, or change metadata.namespace",
+            )
+        if not final_namespace:
+            fallback = default_namespace() if callable(default_namespace) else default_namespace
+            final_namespace = fallback or ""
     if not final_namespace and effective_scope is not Scope.CLUSTER_WIDE:
         raise InputError(
             f"{source}: the Secret has no namespace, which {effective_scope.value} scope needs",
