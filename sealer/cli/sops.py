@@ -1,0 +1,353 @@
+"""``sealer sops``: the sops verbs (encrypt, decrypt, edit, rotate, updatekeys, set, unset), flags as sops names them.
+
+Each verb reads bytes, calls one :mod:`sealer.api.sops` function and writes
+the result: to stdout, to ``--output``, or back to the file with
+``--in-place`` (atomically: nothing half-written, nothing lost on failure).
+Failures are :class:`~sealer.errors.SealerError` and become exit statuses in
+:func:`sealer.cli.main.run`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sealer.errors import InputError, KeyNotFoundError, SealerError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TYPES = click.Choice(["yaml", "json", "dotenv", "binary", "ini"])
+
+
+def _read(file: str) -> bytes:
+    if file == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(file).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{file}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc.strerror}") from None
+
+
+def _write(data: bytes, *, file: str, in_place: bool, output: str | None, mode: int | None = None) -> None:
+    from sealer.atomic_write import atomic_write
+
+    if in_place:
+        if file == "-":
+            raise click.UsageError("--in-place needs a file, not stdin")
+        atomic_write(file, data)
+    elif output:
+        atomic_write(output, data, mode=mode)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+def _name(file: str) -> str:
+    return "" if file == "-" else file
+
+
+def _age_list(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def io_options(func: F) -> F:
+    for option in reversed(
+        [
+            click.option("--input-type", type=TYPES, help="Input format (default: from the file extension)."),
+            click.option("--output-type", type=TYPES, help="Output format (default: the input format)."),
+            click.option("--in-place", "-i", is_flag=True, help="Write the result back to the file."),
+            click.option("--output", type=click.Path(dir_okay=False), help="Write the result to this file."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@click.group(name="sops")
+def sops() -> None:
+    """Encrypt and decrypt SOPS files with age; read and written by the real sops 3.x."""
+
+
+@sops.command()
+@click.argument("file", default="-")
+@io_options
+@click.option(
+    "--age", "-a", "age", multiple=True, envvar="SOPS_AGE_RECIPIENTS", help="age recipients (comma-separated)."
+)
+@click.option("--encrypted-regex", default="", help="Encrypt only values whose key path matches.")
+@click.option("--unencrypted-regex", default="", help="Leave values whose key path matches in clear.")
+@click.option("--encrypted-suffix", default="", help="Encrypt only keys ending with this suffix.")
+@click.option("--unencrypted-suffix", default="", help="Leave keys ending with this suffix in clear.")
+@click.option("--encrypted-comment-regex", default="", help="Encrypt only values after a matching comment.")
+@click.option("--unencrypted-comment-regex", default="", help="Leave values after a matching comment in clear.")
+@click.option("--mac-only-encrypted", is_flag=True, default=None, help="MAC only the encrypted values.")
+@click.option("--shamir-secret-sharing-threshold", type=int, default=0, help="Key groups needed to decrypt.")
+@click.option("--config", type=click.Path(dir_okay=False, exists=True), help="Path to .sops.yaml.")
+@click.option("--filename-override", default="", help="File name used for type inference and creation rules.")
+def encrypt(
+    file: str,
+    input_type: str | None,
+    output_type: str | None,
+    in_place: bool,
+    output: str | None,
+    age: tuple[str, ...],
+    encrypted_regex: str,
+    unencrypted_regex: str,
+    encrypted_suffix: str,
+    unencrypted_suffix: str,
+    encrypted_comment_regex: str,
+    unencrypted_comment_regex: str,
+    mac_only_encrypted: bool | None,
+    shamir_secret_sharing_threshold: int,
+    config: str | None,
+    filename_override: str,
+) -> None:
+    """Encrypt FILE (or stdin) to age recipients or the matching .sops.yaml creation rule."""
+    from sealer.api import sops as api
+
+    data = _read(file)
+    name = filename_override or _name(file)
+    result = api.encrypt(
+        data,
+        recipients=_age_list(age),
+        shamir_threshold=shamir_secret_sharing_threshold,
+        input_type=input_type,
+        filename=name,
+        output_type=output_type,
+        encrypted_regex=encrypted_regex,
+        unencrypted_regex=unencrypted_regex,
+        encrypted_suffix=encrypted_suffix,
+        unencrypted_suffix=unencrypted_suffix,
+        encrypted_comment_regex=encrypted_comment_regex,
+        unencrypted_comment_regex=unencrypted_comment_regex,
+        mac_only_encrypted=mac_only_encrypted,
+        config=config,
+    )
+    _write(result, file=file, in_place=in_place, output=output)
+
+
+@sops.command()
+@click.argument("file", default="-")
+@io_options
+@click.option("--extract", default=None, help='Print one value, e.g. \'["data"]["password"]\'.')
+@click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (recover a damaged file).")
+@click.option("--config", type=click.Path(dir_okay=False), help="Path to .sops.yaml (unused for decryption).")
+@click.option("--filename-override", default="", help="File name used for type inference.")
+def decrypt(
+    file: str,
+    input_type: str | None,
+    output_type: str | None,
+    in_place: bool,
+    output: str | None,
+    extract: str | None,
+    ignore_mac: bool,
+    config: str | None,
+    filename_override: str,
+) -> None:
+    """Decrypt FILE (or stdin) and print it (or write it with --output / --in-place)."""
+    from sealer.api import sops as api
+
+    data = _read(file)
+    result = api.decrypt(
+        data,
+        input_type=input_type,
+        filename=filename_override or _name(file),
+        output_type=output_type,
+        extract=extract,
+        ignore_mac=ignore_mac,
+    )
+    _write(result, file=file, in_place=in_place, output=output, mode=0o600)
+
+
+@sops.command()
+@click.argument("file")
+@io_options
+@click.option("--add-age", multiple=True, help="age recipients to add (comma-separated).")
+@click.option("--rm-age", multiple=True, help="age recipients to remove (comma-separated).")
+def rotate(
+    file: str,
+    input_type: str | None,
+    output_type: str | None,
+    in_place: bool,
+    output: str | None,
+    add_age: tuple[str, ...],
+    rm_age: tuple[str, ...],
+) -> None:
+    """Re-encrypt FILE under a new data key (optionally adding or removing age recipients)."""
+    from sealer.api import sops as api
+
+    result = api.rotate(
+        _read(file),
+        input_type=input_type,
+        filename=_name(file),
+        output_type=output_type,
+        add_age=_age_list(add_age),
+        remove_age=_age_list(rm_age),
+    )
+    _write(result, file=file, in_place=in_place, output=output)
+
+
+@sops.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--input-type", type=TYPES, help="Input format (default: from the file extension).")
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@click.option("--config", type=click.Path(dir_okay=False, exists=True), help="Path to .sops.yaml.")
+@click.option("--shamir-secret-sharing-threshold", type=int, default=0, help="Key groups needed to decrypt.")
+def updatekeys(
+    files: tuple[str, ...], input_type: str | None, yes: bool, config: str | None, shamir_secret_sharing_threshold: int
+) -> None:
+    """Re-wrap each FILE's data key for the recipients its .sops.yaml creation rule names."""
+    from sealer.api import sops as api
+    from sealer.atomic_write import atomic_write
+    from sealer.formats.sops.config import find_config, load_config
+
+    for file in files:
+        config_path = Path(config) if config else find_config(Path.cwd())
+        if config_path is None:
+            raise KeyNotFoundError("no .sops.yaml found in the working directory or its parents", hint="use --config")
+        rule = load_config(config_path).rule_for(file)
+        result = api.update_keys(
+            _read(file),
+            key_groups=rule.key_groups,
+            shamir_threshold=shamir_secret_sharing_threshold or rule.shamir_threshold,
+            input_type=input_type,
+            filename=file,
+        )
+        if result is None:
+            click.echo(f"{file}: already up to date", err=True)
+            continue
+        if not yes and sys.stdin.isatty():
+            wanted = "; ".join(", ".join(group) for group in rule.key_groups)
+            if not click.confirm(f"{file}: set recipients to {wanted}?", err=True):
+                click.echo(f"{file}: left unchanged", err=True)
+                continue
+        atomic_write(file, result)
+        click.echo(f"{file}: synced with new keys", err=True)
+
+
+@sops.command(name="set")
+@click.argument("file")
+@click.argument("path")
+@click.argument("value", required=False)
+@click.option("--input-type", type=TYPES, help="Input format (default: from the file extension).")
+@click.option("--value-stdin", is_flag=True, help="Read the JSON value from stdin.")
+@click.option("--value-file", is_flag=True, help="VALUE is a file holding the JSON value.")
+def set_(file: str, path: str, value: str | None, input_type: str | None, value_stdin: bool, value_file: bool) -> None:
+    """Set PATH (e.g. '["data"]["password"]') in FILE to the JSON VALUE, in place."""
+    from sealer.api import sops as api
+    from sealer.atomic_write import atomic_write
+    from sealer.formats.sops.treepath import parse_json_value
+
+    if value_stdin:
+        text = sys.stdin.read()
+    elif value_file:
+        if value is None:
+            raise click.UsageError("--value-file needs VALUE to name a file")
+        text = _read(value).decode("utf-8", "replace")
+    elif value is None:
+        raise click.UsageError("missing VALUE (a JSON value)")
+    else:
+        text = value
+    result = api.set_value(_read(file), path=path, value=parse_json_value(text), input_type=input_type, filename=file)
+    atomic_write(file, result)
+
+
+@sops.command()
+@click.argument("file")
+@click.argument("path")
+@click.option("--input-type", type=TYPES, help="Input format (default: from the file extension).")
+def unset(file: str, path: str, input_type: str | None) -> None:
+    """Remove PATH (e.g. '["data"]["password"]') from FILE, in place."""
+    from sealer.api import sops as api
+    from sealer.atomic_write import atomic_write
+
+    result = api.unset_value(_read(file), path=path, input_type=input_type, filename=file)
+    atomic_write(file, result)
+
+
+def _editor() -> list[str]:
+    for variable in ("SOPS_EDITOR", "EDITOR"):
+        command = os.environ.get(variable)
+        if command:
+            return shlex.split(command)
+    for candidate in ("vim", "nano", "vi"):
+        found = shutil.which(candidate)
+        if found:
+            return [found]
+    raise InputError("no editor found: set $EDITOR (or $SOPS_EDITOR)")
+
+
+@contextlib.contextmanager
+def _private_file(suffix: str, content: bytes) -> Iterator[Path]:
+    """A 0600 file in a fresh 0700 directory, removed (with the directory) whatever happens."""
+    directory = Path(tempfile.mkdtemp(prefix="sealer-sops-"))
+    path = directory / f"plaintext{suffix}"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+_EXAMPLES = {
+    "yaml": b"hello: Welcome to SOPS! Edit this file as you please!\nexample_key: example_value\n",
+    "json": b'{\n\t"hello": "Welcome to SOPS! Edit this file as you please!",\n\t"example_key": "example_value"\n}\n',
+    "dotenv": b"hello=Welcome to SOPS! Edit this file as you please!\nexample_key=example_value\n",
+    "binary": b"Welcome to SOPS! Edit this file as you please!",
+}
+
+
+@sops.command()
+@click.argument("file")
+@click.option("--input-type", type=TYPES, help="Input format (default: from the file extension).")
+@click.option("--age", "-a", "age", multiple=True, envvar="SOPS_AGE_RECIPIENTS", help="age recipients for a new file.")
+@click.option("--config", type=click.Path(dir_okay=False, exists=True), help="Path to .sops.yaml (new files).")
+def edit(file: str, input_type: str | None, age: tuple[str, ...], config: str | None) -> None:
+    """Open FILE decrypted in $EDITOR (a 0600 temp file), then re-encrypt it; creates FILE if missing."""
+    from sealer.api import sops as api
+    from sealer.atomic_write import atomic_write
+    from sealer.formats.sops.stores import format_for_path, store_for
+
+    kind = input_type or format_for_path(file)
+    suffix = Path(file).suffix if kind != "binary" else ""
+    existing = Path(file).exists()
+    decrypted = api.decrypt_file(_read(file), input_type=input_type, filename=file) if existing else None
+    store = decrypted.store if decrypted else store_for(kind)
+    plaintext = store.emit_plain(decrypted.branches) if decrypted else _EXAMPLES.get(kind, b"")
+    with _private_file(suffix, plaintext) as path:
+        before = hashlib.sha256(path.read_bytes()).digest()
+        completed = subprocess.run([*_editor(), str(path)], check=False)
+        if completed.returncode != 0:
+            raise SealerError(f"the editor exited with status {completed.returncode}; {file} left unchanged")
+        edited = path.read_bytes()
+    if existing and hashlib.sha256(edited).digest() == before:
+        click.echo(f"{file}: not modified, nothing to do", err=True)
+        return
+    if decrypted is None:
+        result = api.encrypt(edited, recipients=_age_list(age), input_type=kind, filename=file, config=config)
+        atomic_write(file, result)
+        return
+    try:
+        decrypted.branches = store.load_plain(edited)
+    except SealerError as exc:
+        raise InputError(f"the edited {file} is not valid {kind}: {exc.message}; {file} left unchanged") from None
+    if not decrypted.branches:
+        raise InputError(f"the edited {file} is empty; {file} left unchanged")
+    atomic_write(file, api.reencrypt(decrypted))

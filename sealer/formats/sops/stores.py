@@ -1,0 +1,92 @@
+"""The store interface and the choice of store by file name or type name, as sops makes it."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
+
+from sealer.errors import FormatError
+from sealer.formats.sops.metadata import Metadata
+from sealer.formats.sops.tree import Branch, Comment, Value
+
+__all__ = ["FORMATS", "Store", "format_for_path", "metadata_from_tree", "store_for"]
+
+FORMATS = ("yaml", "json", "dotenv", "binary")
+SOPS_KEY = "sops"
+
+_MODULES = {
+    "yaml": "sealer.formats.sops.store_yaml:YAMLStore",
+    "json": "sealer.formats.sops.store_json:JSONStore",
+    "dotenv": "sealer.formats.sops.store_dotenv:DotenvStore",
+    "binary": "sealer.formats.sops.store_json:BinaryStore",
+}
+
+
+class Store(Protocol):
+    """Bytes ⇄ tree for one format; nothing here knows about keys or ciphers."""
+
+    name: str
+
+    def load_plain(self, data: bytes) -> list[Branch]: ...
+
+    def load_encrypted(self, data: bytes) -> tuple[list[Branch], Metadata]: ...
+
+    def emit_plain(self, branches: Sequence[Branch]) -> bytes: ...
+
+    def emit_encrypted(self, branches: Sequence[Branch], metadata: Metadata) -> bytes: ...
+
+    def emit_value(self, value: Value) -> bytes: ...
+
+    def has_metadata(self, branches: Sequence[Branch]) -> bool: ...
+
+
+def format_for_path(path: str) -> str:
+    """sops' ``FormatForPath``: by suffix, binary otherwise."""
+    if path.endswith((".yaml", ".yml")):
+        return "yaml"
+    if path.endswith(".json"):
+        return "json"
+    if path.endswith(".env"):
+        return "dotenv"
+    if path.endswith(".ini"):
+        return "ini"
+    return "binary"
+
+
+def store_for(format_name: str) -> Store:
+    """The store for a type name (``yaml``, ``json``, ``dotenv``, ``binary``); imported on demand."""
+    target = _MODULES.get(format_name)
+    if target is None:
+        if format_name == "ini":
+            raise FormatError("the INI format is not supported yet; use --input-type/--output-type yaml, json, dotenv")
+        raise FormatError(f"unknown file type {format_name!r}; expected one of {', '.join(FORMATS)}")
+    module_name, attr = target.split(":")
+    store: Store = getattr(importlib.import_module(module_name), attr)()
+    return store
+
+
+def to_plain(value: Value) -> Any:
+    """A tree value as plain dicts/lists/scalars (comments dropped), for metadata parsing."""
+    if isinstance(value, Branch):
+        return {item.key: to_plain(item.value) for item in value if isinstance(item.key, str)}
+    if isinstance(value, list):
+        return [to_plain(v) for v in cast("list[Value]", value) if not isinstance(v, Comment)]
+    text = getattr(value, "text", None)  # Timestamp
+    if isinstance(text, str):
+        return text
+    return value
+
+
+def metadata_from_tree(branches: list[Branch]) -> Metadata:
+    """Take the ``sops`` entry out of every document; parse the first document's."""
+    if not branches or branches[0].get(SOPS_KEY) is None:
+        raise FormatError("not a SOPS file: it has no sops metadata", hint="is it encrypted? check --input-type")
+    raw = branches[0].get(SOPS_KEY)
+    assert raw is not None
+    for branch in branches:
+        for index, item in enumerate(branch):
+            if item.key == SOPS_KEY:
+                del branch[index]
+                break
+    return Metadata.from_schema(to_plain(raw.value))

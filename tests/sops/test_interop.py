@@ -1,0 +1,114 @@
+"""Byte-level interoperability with the real sops, both directions, every format.
+
+Files sops encrypts must decrypt here to exactly what ``sops decrypt`` prints;
+files we encrypt must decrypt with ``sops decrypt`` (which verifies the MAC)
+to the same bytes, and look like sops' own (same values encrypted, same types).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sealer.api import sops as api
+from tests.sops.conftest import AgeKey, Sops
+from tests.sops.samples import BINARY_DOC, DOTENV_DOC, JSON_DOC, YAML_COMMENTS, YAML_MULTIDOC, YAML_SCALARS
+
+CASES = {
+    "yaml-comments": ("secret.yaml", YAML_COMMENTS.encode()),
+    "yaml-multidoc": ("multi.yaml", YAML_MULTIDOC.encode()),
+    "yaml-scalars": ("scalars.yaml", YAML_SCALARS.encode()),
+    "json": ("secret.json", JSON_DOC.encode()),
+    "dotenv": ("secret.env", DOTENV_DOC.encode()),
+    "binary": ("blob.bin", BINARY_DOC),
+}
+
+ENC_TYPE = re.compile(rb"ENC\[AES256_GCM,data:[^,]*,iv:[^,]*,tag:[^,]*,type:(\w+)\]")
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_file_encrypted_by_sops_decrypts_to_sops_output(case: str, tmp_path: Path, sops: Sops, age_key: AgeKey) -> None:
+    name, plain = CASES[case]
+    source = _write(tmp_path, name, plain)
+    encrypted = _write(tmp_path, "enc-" + name, sops.encrypt(source, recipients=(age_key,)))
+    expected = sops.decrypt(encrypted, keys=(age_key,))
+
+    ours = api.decrypt(encrypted.read_bytes(), filename=str(encrypted), identities=[age_key.secret])
+
+    assert ours == expected
+    if case == "binary":
+        assert ours == plain
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_file_we_encrypt_decrypts_with_sops(case: str, tmp_path: Path, sops: Sops, age_key: AgeKey) -> None:
+    name, plain = CASES[case]
+    source = _write(tmp_path, name, plain)
+    ours = api.encrypt(plain, recipients=[age_key.recipient], filename=name)
+    ours_path = _write(tmp_path, "ours-" + name, ours)
+    theirs = sops.encrypt(source, recipients=(age_key,))
+
+    # sops verifies the MAC while decrypting; it must print what it prints for its own file.
+    via_sops = sops.decrypt(ours_path, keys=(age_key,))
+    theirs_path = _write(tmp_path, "theirs-" + name, theirs)
+    assert via_sops == sops.decrypt(theirs_path, keys=(age_key,))
+    assert api.decrypt(ours, filename=name, identities=[age_key.secret]) == via_sops
+    # Same values encrypted with the same type tags, in the same order.
+    assert ENC_TYPE.findall(ours) == ENC_TYPE.findall(theirs)
+    assert plain not in ours or not plain
+
+
+def test_layout_matches_sops_apart_from_random_parts(tmp_path: Path, sops: Sops, age_key: AgeKey) -> None:
+    """Our encrypted YAML differs from sops' only in ciphertexts, IVs, tags, dates and age armor."""
+
+    def normalise(data: bytes) -> list[bytes]:
+        text = re.sub(rb"data:[^,]*,iv:[^,]*,tag:[^,]*,", b"X,", data)
+        text = re.sub(rb"lastmodified: .*", b"LM", text)
+        text = re.sub(rb"BEGIN AGE ENCRYPTED FILE-----\n.*?\n *-----END", b"AGE", text, flags=re.DOTALL)
+        return text.splitlines()
+
+    source = _write(tmp_path, "secret.yaml", YAML_COMMENTS.encode())
+    theirs = sops.encrypt(source, recipients=(age_key,))
+    ours = api.encrypt(YAML_COMMENTS.encode(), recipients=[age_key.recipient], filename="secret.yaml")
+    assert normalise(ours) == normalise(theirs)
+
+
+def test_value_types_are_tagged_as_sops_tags_them(age_key: AgeKey) -> None:
+    plain = b"# note\ns: text\ni: 7\nf: 1.5\nb: true\nt: 2024-01-01\n"
+    encrypted = api.encrypt(plain, recipients=[age_key.recipient], filename="x.yaml")
+    # ... and the MAC, a str, last.
+    assert ENC_TYPE.findall(encrypted) == [b"comment", b"str", b"int", b"float", b"bool", b"time", b"str"]
+    assert api.decrypt(encrypted, filename="x.yaml", identities=[age_key.secret]) == (
+        b"# note\ns: text\ni: 7\nf: 1.5\nb: true\nt: 2024-01-01T00:00:00Z\n"
+    )
+
+
+def test_key_groups_with_shamir_both_ways(
+    tmp_path: Path, sops: Sops, age_key: AgeKey, other_age_key: AgeKey, third_age_key: AgeKey
+) -> None:
+    config = tmp_path / ".sops.yaml"
+    config.write_text(
+        "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n"
+        f"      - age: [{age_key.recipient}]\n      - age: [{other_age_key.recipient}]\n"
+        f"      - age: [{third_age_key.recipient}]\n"
+    )
+    source = _write(tmp_path, "secret.yaml", b"password: hunter2\n")
+    theirs = sops.encrypt(source, cwd=tmp_path)
+    # Any two of the three groups open it, here as with sops.
+    assert api.decrypt(theirs, filename="x.yaml", identities=[age_key.secret, third_age_key.secret]) == (
+        b"password: hunter2\n"
+    )
+    ours = api.encrypt(source.read_bytes(), filename=str(source), config=config)
+    assert b"shamir_threshold: 2" in ours and ours.count(b"recipient:") == 3
+    ours_path = _write(tmp_path, "ours.yaml", ours)
+    assert sops.decrypt(ours_path, keys=(other_age_key, third_age_key)) == b"password: hunter2\n"
+    one_group = sops.run("decrypt", str(ours_path), keys=(age_key,), check=False)
+    assert one_group.returncode != 0
