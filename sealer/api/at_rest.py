@@ -17,7 +17,7 @@ from sealer.encryption_at_rest import lifecycle, validation
 from sealer.encryption_at_rest.audit import AuditOptions, AuditReport, audit_records, usage_from_report
 from sealer.encryption_at_rest.etcd_gateway import EtcdConnection, EtcdGateway
 from sealer.encryption_at_rest.lifecycle import Usage
-from sealer.encryption_at_rest.resources import etcd_prefix_for
+from sealer.encryption_at_rest.resources import etcd_prefix_for, resource_of
 from sealer.encryption_at_rest.rewrite import RewriteOptions, RewriteSummary
 from sealer.encryption_at_rest.snapshot import scan_snapshot
 from sealer.errors import InputError
@@ -107,12 +107,22 @@ def prune_encryption_config(data: bytes, *, usage: Usage) -> ConfigResult:
 
 
 def _prefixes(resources: Sequence[str], prefixes: Sequence[str], etcd_prefix: str) -> tuple[list[str], list[str], bool]:
+    """The etcd prefixes to scan, the resources they cover *completely*, and whether that is everything.
+
+    A raw ``--prefix`` covers a resource only if it is that resource's whole
+    prefix: pruning on the evidence of one namespace would strand the others.
+    """
     chosen = list(prefixes) + [etcd_prefix_for(r, etcd_prefix=etcd_prefix) for r in resources]
+    covered = list(resources)
     if not chosen:
         chosen = [etcd_prefix_for("secrets", etcd_prefix=etcd_prefix)]
-        resources = ["secrets"]
+        covered = ["secrets"]
+    for prefix in prefixes:
+        resource = resource_of(prefix.encode() + b"x/y", etcd_prefix=etcd_prefix)
+        if etcd_prefix_for(resource, etcd_prefix=etcd_prefix) == prefix:
+            covered.append(resource)
     all_resources = any(p.rstrip("/") == etcd_prefix.rstrip("/") for p in chosen)
-    return chosen, list(resources), all_resources
+    return chosen, covered, all_resources
 
 
 def _options(encryption_config: bytes | None, etcd_prefix: str, kms_key_ids: dict[str, str] | None) -> AuditOptions:

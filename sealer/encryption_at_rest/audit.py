@@ -248,7 +248,7 @@ def usage_from_items(items: Iterable[Item], covered: set[str], all_resources: bo
             seen.encodings.add((i.provider, "v1", i.key_name))
         if i.status in PROBLEMS:
             problems += 1
-    return Usage(per, covered | set(per), all_resources, history, problems)
+    return Usage(per, covered | (set(per) if all_resources else set()), all_resources, history, problems)
 
 
 def usage_from_report(data: bytes) -> Usage:

@@ -147,6 +147,14 @@ def test_other_resources_by_name(etcd_server: EtcdServer, scenario: Scenario) ->
     assert [(i.resource, i.provider) for i in report.items] == [("configmaps", "plaintext")]
     everything = at_rest.audit_etcd(_conn(etcd_server), etcd_prefix=scenario.prefix, prefixes=[scenario.prefix + "/"])
     assert everything.all_resources and {i.resource for i in everything.items} == {"secrets", "configmaps"}
+    assert everything.usage().covered == {"secrets", "configmaps"}
+    # One namespace is no evidence about the others: it covers no resource, so prune would leave keys alone.
+    partial = at_rest.audit_etcd(_conn(etcd_server), etcd_prefix=scenario.prefix,
+                                 prefixes=[scenario.prefix + "/secrets/ns1/"])
+    assert partial.items and partial.usage().covered == set()
+    whole = at_rest.audit_etcd(_conn(etcd_server), etcd_prefix=scenario.prefix,
+                               prefixes=[scenario.prefix + "/secrets/"])
+    assert whole.usage().covered == {"secrets"}
 
 
 def test_cli_table_json_and_exit_codes(etcd_server: EtcdServer, scenario: Scenario, tmp_path: Path,
