@@ -232,3 +232,34 @@ def test_config_mismatch_is_reported_not_crashed(etcd_server: EtcdServer, scenar
     report = at_rest.audit_etcd(_conn(etcd_server), etcd_prefix=scenario.prefix,
                                 encryption_config=config_file.dumps(other))
     assert {i.status for i in report.items if i.provider != "plaintext"} == {"unconfigured"}
+
+
+def test_kms_key_ids_mark_old_keks_stale(etcd_server: EtcdServer) -> None:
+    prefix = f"/t{uuid.uuid4().hex[:8]}"
+    sec = f"{prefix}/secrets/ns/".encode()
+    etcd_server.put_many([
+        (sec + b"a", independent.kms_v2("vault", os.urandom(32), _obj("a"), sec + b"a", key_id="kek-2")),
+        (sec + b"b", independent.kms_v2("vault", os.urandom(32), _obj("b"), sec + b"b", key_id="kek-1")),
+    ])
+    config = json.dumps({"apiVersion": "apiserver.config.k8s.io/v1", "kind": "EncryptionConfiguration",
+                         "resources": [{"resources": ["secrets"], "providers": [
+                             {"kms": {"apiVersion": "v2", "name": "vault", "endpoint": "unix:///run/kms.sock"}}]}]})
+    report = at_rest.audit_etcd(_conn(etcd_server), etcd_prefix=prefix, encryption_config=config.encode(),
+                                kms_key_ids={"vault": "kek-2"})
+    assert {i.key[-1]: i.status for i in report.items} == {"a": "ok", "b": "stale"}
+
+
+def test_etcd_user_authentication(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    etcd = EtcdServer(tmp_path).start()
+    try:
+        etcd.put(b"/registry/secrets/a/b", _obj("b"))
+        etcd.etcdctl("user", "add", "root:s3cr3t-pw")
+        etcd.etcdctl("auth", "enable")
+        base = ["etcd", "audit", "--endpoints", etcd.endpoint, "-o", "json"]
+        assert run([*base, "--user", "root:s3cr3t-pw"]) == 9
+        out, err = capsys.readouterr()
+        assert json.loads(out)["summary"]["values"] == 1 and "s3cr3t-pw" not in out + err
+        assert run([*base, "--user", "root:wrong"]) == 7
+        assert "s3cr3t" not in capsys.readouterr().err
+    finally:
+        etcd.stop()
