@@ -46,6 +46,7 @@ from sealer.errors import InputError, KeyNotFoundError, SealerError
 from sealer_kustomize.decrypting import ROOT_ENV
 from sealer_kustomize.failures import with_context
 from sealer_kustomize.install import install
+from sealer_kustomize.preflight import exec_function_generators
 
 __all__ = ["AppContext", "build_command", "discover", "generate", "user_build_options"]
 
@@ -197,6 +198,30 @@ def build_command(environ: Mapping[str, str], *, which: Callable[[str], str | No
     return command + options
 
 
+def _refuse_skipped_generators(source_dir: Path, repository_root: Path, *, kubectl: bool) -> None:
+    """kustomize silently skips exec-function generators without --enable-exec: fail instead."""
+    skipped = exec_function_generators(source_dir)
+    if not skipped:
+        return
+    first = skipped[0]
+    try:
+        shown = first.relative_to(repository_root).as_posix()
+    except ValueError:
+        shown = str(first)
+    more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+    why = (
+        "kubectl kustomize cannot run exec functions"
+        if kubectl
+        else f"exec functions are off ({ENABLE_EXEC_ENV} is not set on the sidecar)"
+    )
+    raise InputError(
+        f"{shown}{more}: the generator declares a config.kubernetes.io/function exec annotation and {why}, "
+        "so kustomize would silently generate nothing from it",
+        hint="remove the annotation (the manifest then runs as a legacy exec plugin), "
+        f"or use the standalone kustomize with {ENABLE_EXEC_ENV}=true",
+    )
+
+
 def _condensed(stderr: bytes, limit: int = 2000) -> str:
     text = " ".join(stderr.decode("utf-8", "replace").split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -224,8 +249,11 @@ def generate(
                 hint="mount the age key Secret into the sidecar at that path",
             )
         command = build_command(environ)
+        repository_root = app.repository_root(source_dir.resolve())
+        if "--enable-exec" not in command:
+            _refuse_skipped_generators(source_dir, repository_root, kubectl="build" not in command[1:2])
         child_env = dict(environ)
-        child_env.setdefault(ROOT_ENV, str(app.repository_root(source_dir.resolve())))
+        child_env.setdefault(ROOT_ENV, str(repository_root))
         plugin_home = Path(tempfile.mkdtemp(prefix="sealer-kustomize-plugins-"))
         try:
             install(environ=child_env, plugin_home=plugin_home, python=python or sys.executable)
