@@ -263,3 +263,19 @@ def test_etcd_user_authentication(tmp_path: Path, capsys: pytest.CaptureFixture[
         assert "s3cr3t" not in capsys.readouterr().err
     finally:
         etcd.stop()
+
+
+def test_large_values_span_bbolt_overflow_pages(etcd_server: EtcdServer, tmp_path: Path) -> None:
+    prefix = f"/t{uuid.uuid4().hex[:8]}"
+    key = os.urandom(32)
+    big = independent.secret_object("big", "ns", {"blob": os.urandom(900_000)})  # near the 1 MiB Secret limit
+    etcd_key = f"{prefix}/secrets/ns/big".encode()
+    etcd_server.put(etcd_key, independent.secretbox("k", key, big))
+    config = json.dumps({"apiVersion": "apiserver.config.k8s.io/v1", "kind": "EncryptionConfiguration",
+                         "resources": [{"resources": ["secrets"], "providers": [
+                             {"secretbox": {"keys": [{"name": "k", "secret": base64.b64encode(key).decode()}]}}]}]})
+    snap = tmp_path / "big.db"
+    etcd_server.etcdctl("snapshot", "save", str(snap))
+    for report in (at_rest.audit_etcd(_conn(etcd_server), etcd_prefix=prefix, encryption_config=config.encode()),
+                   at_rest.audit_snapshot(snap.read_bytes(), etcd_prefix=prefix, encryption_config=config.encode())):
+        assert [(i.status, i.verified) for i in report.items] == [("ok", True)]
