@@ -45,6 +45,7 @@ class KeyStore:
         self.generated = 0
         self.listeners: list[KeyListener] = []
         self._by_secret: dict[str, str] = {}  # key Secret name -> fingerprint
+        self._seen: dict[str, str] = {}  # key Secret name -> "uid/resourceVersion" last parsed
         self._wake = asyncio.Event()
         self._force = False
         self._task: asyncio.Task[None] | None = None
@@ -64,20 +65,38 @@ class KeyStore:
         if legacy is not None and all(i["metadata"]["name"] != legacy["metadata"]["name"] for i in items):
             items.append(legacy)
         items.sort(key=lambda s: str((s.get("metadata") or {}).get("creationTimestamp") or ""))
-        for secret in items:
-            self.add_secret(secret)
+        # Parsing checks each RSA key (~0.4 s for 4096 bits); OpenSSL releases the GIL, so use every core.
+        parsed = await asyncio.gather(*(asyncio.to_thread(self._parse, secret) for secret in items))
+        for secret, key in zip(items, parsed, strict=True):
+            if key is not None:
+                self._register(secret, key)
         return len(self.ring)
+
+    def _parse(self, secret: Mapping[str, Any]) -> SealingKey | None:
+        name = str((secret.get("metadata") or {}).get("name") or "")
+        try:
+            return key_from_secret(secret, source=f"key Secret {self.settings.key_namespace}/{name}")
+        except SealerError as exc:
+            logger.error("skipping key Secret %s: %s", name, exc.message)
+            return None
+
+    @staticmethod
+    def _version(secret: Mapping[str, Any]) -> str:
+        meta = secret.get("metadata") or {}
+        return f"{meta.get('uid')}/{meta.get('resourceVersion')}"
 
     def add_secret(self, secret: Mapping[str, Any]) -> SealingKey | None:
         """Add the key in one key Secret; a bad one is logged (by name, never content) and skipped."""
         name = str((secret.get("metadata") or {}).get("name") or "")
-        try:
-            key = key_from_secret(secret, source=f"key Secret {self.settings.key_namespace}/{name}")
-        except SealerError as exc:
-            logger.error("skipping key Secret %s: %s", name, exc.message)
-            return None
-        known = self._by_secret.get(name)
-        if known == key.fingerprint:
+        if name in self._by_secret and self._seen.get(name) == self._version(secret):
+            return None  # this exact Secret is loaded already (e.g. the watch replaying the start-up list)
+        key = self._parse(secret)
+        return None if key is None else self._register(secret, key)
+
+    def _register(self, secret: Mapping[str, Any], key: SealingKey) -> SealingKey | None:
+        name = str((secret.get("metadata") or {}).get("name") or "")
+        self._seen[name] = self._version(secret)
+        if self._by_secret.get(name) == key.fingerprint:
             return None
         self.ring.add(key)
         self._by_secret[name] = key.fingerprint
@@ -93,6 +112,7 @@ class KeyStore:
         name = str((secret.get("metadata") or {}).get("name") or "")
         if kind == "DELETED":
             fingerprint = self._by_secret.pop(name, None)
+            self._seen.pop(name, None)
             if fingerprint and fingerprint not in self._by_secret.values():
                 self.ring.remove(fingerprint)
                 logger.info("key Secret %s was deleted; its key %s is no longer used", name, fingerprint[:16])
@@ -123,6 +143,7 @@ class KeyStore:
             stored = SealingKey(key.private_key, key.certificate, name=name)
             self.ring.add(stored)
             self._by_secret[name] = stored.fingerprint
+            self._seen[name] = self._version(created)
             self.generated += 1
             logger.info("new sealing key %s (fingerprint %s)", name, stored.fingerprint[:16])
         for listener in list(self.listeners):

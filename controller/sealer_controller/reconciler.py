@@ -268,10 +268,13 @@ class Reconciler:
             self.unsealer.remember(namespace, name, record.provenance)
             return Outcome(True, UNSEALED, SUCCESS_MESSAGE)
 
-        try:
-            current = await self.api.get(secrets_path(namespace, name))
-        except NetworkError as exc:
-            raise _Failure(ERR_UPDATE_FAILED, "fetch", str(exc), transient=True) from None
+        current: Mapping[str, Any] | None = None
+        if record is not None or not self.index.synced.is_set():
+            try:
+                current = await self.api.get(secrets_path(namespace, name))
+            except NetworkError as exc:
+                raise _Failure(ERR_UPDATE_FAILED, "fetch", str(exc), transient=True) from None
+        # else: no Secret of ours by that name; create it, and a 409 (someone else's Secret) makes the writer look.
         current_record = self.index.observe(current) if current is not None else None
         if current is not None and not self.writer.may_write(current, body):
             message = f'Resource "{name}" already exists and is not managed by SealedSecret'

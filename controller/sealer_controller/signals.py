@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import secrets as random
+import itertools
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -115,6 +116,7 @@ class EventPoster:
         self.posted = 0
         self.dropped = 0
         self._last: dict[str, tuple[str, str]] = {}
+        self._serial = itertools.count()
         self._workers = [asyncio.create_task(self._work(), name=f"events-{i}") for i in range(workers)]
 
     def emit(self, body: Mapping[str, Any], *, type_: str, reason: str, message: str) -> None:
@@ -128,7 +130,8 @@ class EventPoster:
         event = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": f"{meta.get('name')}.{random.token_hex(8)}", "namespace": namespace},
+            # client-go's recorder names events "<object>.<unix nanoseconds in hex>"; the counter keeps them unique
+            "metadata": {"name": f"{meta.get('name')}.{time.time_ns() + next(self._serial):x}", "namespace": namespace},
             "involvedObject": {
                 "apiVersion": str(body.get("apiVersion") or "bitnami.com/v1alpha1"),
                 "kind": "SealedSecret",
