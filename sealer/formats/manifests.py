@@ -101,7 +101,13 @@ def load_documents(data: bytes | str, *, source: str = "input") -> list[Any]:
             if not text.lstrip().startswith("{"):
                 raise
             json_error = exc  # flow-style YAML also starts with '{': give the YAML reader a chance
-    from ruamel.yaml import YAML  # deliberate lazy import (only YAML input pays for it)
+    if json_error is None:
+        from sealer.formats import simple_yaml
+
+        simple = simple_yaml.load(text)  # plain manifests need no YAML library (~10 ms to import)
+        if simple is not None:
+            return simple
+    from ruamel.yaml import YAML  # deliberate lazy import
     from ruamel.yaml.error import YAMLError
 
     yaml = YAML(typ="safe", pure=False)
