@@ -1,0 +1,188 @@
+"""The real ``sealer seal`` CLI against our HTTP API served with a library-backed provider.
+
+``--controller-url`` talks to the server directly (as through a port-forward);
+the API server's service-proxy route is the client's business and is tested
+with the client (tests/sealedsecret).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sealer_controller import http_api
+from sealer_controller.rate_limit import GcraLimiter
+
+from sealer.cli.main import run
+from sealer.crypto import rsa_keys
+from sealer.errors import ExitCode
+from sealer.formats import manifests
+from sealer.formats.sealedsecret.model import SealedSecret
+from sealer.formats.sealedsecret.seal import seal_secret
+from sealer.formats.sealedsecret.unseal import decrypt_values
+from sealer.keys.keyring import KeyRing, SealingKey
+
+from .fakes import FakeClock
+from .live_server import LiveServer
+from .provider import LibraryEndpoints
+
+PASSWORD = "pa55-for-the-e2e-7c1d"
+SECRET_YAML = (
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\n"
+    f"type: Opaque\nstringData:\n  password: {PASSWORD}\n"
+).encode()
+
+
+@dataclass
+class Result:
+    code: int
+    out: bytes
+    err: str
+
+
+@dataclass
+class Controller:
+    url: str
+    clock: FakeClock
+    provider: LibraryEndpoints
+
+
+@pytest.fixture(autouse=True)
+def _no_user_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("SEALED_SECRETS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+
+
+@pytest.fixture
+def controller(old_key: SealingKey, new_key: SealingKey) -> Iterator[Controller]:
+    clock = FakeClock()
+    provider = LibraryEndpoints(KeyRing.of([old_key, new_key]))
+    limiter = GcraLimiter(2, 2, clock_ns=clock)
+    with LiveServer(lambda: http_api.create_app(provider, limiter=limiter)) as server:
+        yield Controller(server.url, clock, provider)
+
+
+@pytest.fixture
+def sealer(capsysbinary: pytest.CaptureFixture[bytes]) -> Any:
+    def invoke(*argv: str) -> Result:
+        capsysbinary.readouterr()
+        code = run(["seal", *argv])
+        captured = capsysbinary.readouterr()
+        result = Result(code, captured.out, captured.err.decode())
+        assert PASSWORD not in result.err and PASSWORD.encode() not in result.out
+        assert "Traceback" not in result.err
+        return result
+
+    return invoke
+
+
+def write(path: Path, doc: Any) -> Path:
+    path.write_bytes(manifests.dump_json(doc))
+    return path
+
+
+def test_fetch_cert_seal_and_validate(sealer: Any, controller: Controller, new_key: SealingKey, tmp_path: Path) -> None:
+    fetched = sealer("--fetch-cert", "--controller-url", controller.url)
+    assert fetched.code == 0, fetched.err
+    assert new_key.certificate is not None
+    assert fetched.out == rsa_keys.certificate_to_pem(new_key.certificate)
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(fetched.out)
+    (tmp_path / "secret.yaml").write_bytes(SECRET_YAML)
+    sealed = sealer("--cert", str(cert), "-f", str(tmp_path / "secret.yaml"), "-w", str(tmp_path / "sealed.json"))
+    assert sealed.code == 0, sealed.err
+    ok = sealer("--validate", "--controller-url", controller.url, "-f", str(tmp_path / "sealed.json"))
+    assert (ok.code, ok.out) == (0, b""), ok.err
+    # The controller really decrypted it: the key report names the newest key for shop/db.
+    assert controller.provider.unsealed_by == {new_key.fingerprint: {"shop/db"}}
+
+
+def test_validate_rejects_tampered_foreign_and_renamed(
+    sealer: Any, controller: Controller, new_key: SealingKey, stranger_key: SealingKey, tmp_path: Path
+) -> None:
+    assert new_key.certificate is not None and stranger_key.certificate is not None
+    good = seal_secret(manifests.load_documents(SECRET_YAML)[0], new_key.certificate)
+    tampered = json.loads(json.dumps(good))
+    raw = bytearray(base64.b64decode(tampered["spec"]["encryptedData"]["password"]))
+    raw[-3] ^= 0x40
+    tampered["spec"]["encryptedData"]["password"] = base64.b64encode(bytes(raw)).decode()
+    renamed = json.loads(json.dumps(good))
+    renamed["metadata"]["name"] = "db2"
+    foreign = seal_secret(manifests.load_documents(SECRET_YAML)[0], stranger_key.certificate)
+    for what, doc in {"tampered": tampered, "renamed": renamed, "foreign": foreign}.items():
+        controller.clock.advance(10)  # stay under the verify rate limit
+        res = sealer("--validate", "--controller-url", controller.url, "-f", str(write(tmp_path / f"{what}.json", doc)))
+        assert res.code == ExitCode.DECRYPTION, (what, res.err)
+        name = "db2" if what == "renamed" else "db"
+        assert res.err.startswith(f"error: the controller cannot decrypt SealedSecret shop/{name}"), res.err
+    assert controller.provider.unsealed_by == {}
+
+
+def test_validate_over_the_rate_limit_fails_clearly(
+    sealer: Any, controller: Controller, new_key: SealingKey, tmp_path: Path
+) -> None:
+    assert new_key.certificate is not None
+    path = write(tmp_path / "s.json", seal_secret(manifests.load_documents(SECRET_YAML)[0], new_key.certificate))
+    codes = [sealer("--validate", "--controller-url", controller.url, "-f", str(path)) for _ in range(4)]
+    assert [c.code for c in codes] == [0, 0, 0, ExitCode.NETWORK]
+    assert "HTTP 429" in codes[3].err
+    controller.clock.advance(0.5)
+    assert sealer("--validate", "--controller-url", controller.url, "-f", str(path)).code == 0
+
+
+def test_re_encrypt_to_the_newest_key(
+    sealer: Any, controller: Controller, old_key: SealingKey, new_key: SealingKey, tmp_path: Path
+) -> None:
+    assert old_key.certificate is not None
+    old = seal_secret(manifests.load_documents(SECRET_YAML)[0], old_key.certificate)
+    path = write(tmp_path / "old.json", old)
+    res = sealer("--re-encrypt", "--controller-url", controller.url, "-f", str(path), "-w", str(tmp_path / "new.yaml"))
+    assert res.code == 0, res.err
+    rotated = manifests.load_documents((tmp_path / "new.yaml").read_bytes())[0]
+    assert rotated["spec"]["template"] == old["spec"]["template"]
+    ss = SealedSecret.from_dict(rotated)
+    opened = decrypt_values(ss, KeyRing.of([new_key]))
+    assert opened.values == {"password": PASSWORD.encode()} and opened.fingerprints == {new_key.fingerprint}
+    # In place, as kubeseal --re-encrypt -f FILE does; the file ends up sealed with the newest key.
+    in_place = sealer("--re-encrypt", "--controller-url", controller.url, "-f", str(path))
+    assert in_place.code == 0, in_place.err
+    again = SealedSecret.from_dict(manifests.load_documents(path.read_bytes())[0])
+    assert decrypt_values(again, KeyRing.of([new_key])).fingerprints == {new_key.fingerprint}
+
+
+def test_re_encrypt_of_what_no_key_opens(
+    sealer: Any, controller: Controller, stranger_key: SealingKey, tmp_path: Path
+) -> None:
+    assert stranger_key.certificate is not None
+    path = write(tmp_path / "f.json", seal_secret(manifests.load_documents(SECRET_YAML)[0], stranger_key.certificate))
+    before = path.read_bytes()
+    res = sealer("--re-encrypt", "--controller-url", controller.url, "-f", str(path))
+    assert res.code == ExitCode.DECRYPTION and "cannot decrypt" in res.err, res.err
+    assert path.read_bytes() == before  # nothing lost, nothing half-written
+
+
+def test_unreachable_controller(sealer: Any, tmp_path: Path, new_key: SealingKey) -> None:
+    with socket.socket() as sock:  # a port that was free a moment ago and has no listener
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    assert new_key.certificate is not None
+    path = write(tmp_path / "s.json", seal_secret(manifests.load_documents(SECRET_YAML)[0], new_key.certificate))
+    for argv in (
+        ["--fetch-cert"],
+        ["--validate", "-f", str(path)],
+        ["--re-encrypt", "-f", str(path), "-w", str(tmp_path / "out")],
+    ):
+        res = sealer(*argv, "--controller-url", url)
+        assert res.code == 7 == int(ExitCode.NETWORK), (argv, res.err)
+        assert res.err.startswith(f"error: cannot reach controller at {url}"), res.err
+        assert len(res.err.strip().splitlines()) == 1 and res.out == b""
+    assert not (tmp_path / "out").exists()
