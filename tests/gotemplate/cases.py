@@ -456,3 +456,296 @@ def fuzz_cases(seed: int = 20261201, count: int = 250) -> list[str]:
         else:
             out.append("{{ " + f"{src} | {chain}" + " }}")
     return out
+
+
+# fmt: off
+EDGE: list[str] = [
+    # lexer corners
+    "{{-/* tight comment */-}} x",
+    "a {{- /* c */}} b",
+    "a {{/* c */ -}} b",
+    "{{/*no space*/}}",
+    "{{ /* not a comment start */ }}",
+    "{{ \"\\101\\x41\\u00e9\\U0001F600\" }}",
+    "{{ \"\\q\" }}",
+    "{{ '\\x41' }} {{ '\\101' }} {{ 'ab' }}",
+    "{{ 1_0.5 }} {{ 0x1p4 }} {{ 0X1F }} {{ 1E3 }} {{ 0.5e-3 }} {{ 00 }} {{ -0 }} {{ 08 }}",
+    "{{ 0x_1F }} {{ 1__0 }}",
+    "{{ printf \"%v %T\" 0x1p4 0x1p4 }} {{ printf \"%T %T\" 'a' 1e2 }}",
+    "{{ 9223372036854775807 }} {{ -9223372036854775808 }}",
+    "{{ 9223372036854775808 }}",
+    "{{ .user\n| upper }}",
+    "{{\n.user\n}}",
+    "{{ .user }}{{/*\n*/}}{{ .host }}",
+    "{{ $x:=1 }}{{ $x }}",
+    "{{ $x = 1 }}",
+    "{{$x:=.user}}{{$x}}",
+    "{{ .user|upper }}",
+    "{{ .user | }}",
+    "{{ | upper }}",
+    "{{ }}",
+    "{{ .user.x.y }}",
+    "{{ .a-b }}",
+    "{{ $.user | upper }}",
+    "{{ $.missing }}",
+    "{{ . | len }}",
+    "{{ (.user) }}",
+    "{{ ((.user)) }}",
+    "{{ (1) }} {{ (\"s\") }}",
+    "{{ (list 1 2).x }}",
+    "{{ ($).user }}",
+    "{{ (dict \"a\" (list 1 2)).a }}",
+    "{{ \"a\".x }}",
+    "{{ true.x }}",
+    "{{ .user \"arg\" }}",
+    "{{ $x := .user }}{{ $x.y }}",
+    "{{ $x := dict \"y\" \"z\" }}{{ $x.y }} {{ $x.nope }}",
+    "{{ $x := 1 }}{{ $x 2 }}",
+    "{{ 1 2 }}",
+    "{{ printf \"%s\" .user | upper | printf \"[%s]\" }}",
+    "{{ .user | printf }}",
+    "{{ true | not }}",
+    "{{ 1 | printf \"%d\" }}",
+    "{{ \"x\" | printf \"%s %s\" \"y\" }}",
+    # control structure corners
+    "{{ if true }}a{{ else if false }}b{{ else if true }}c{{ else }}d{{ end }}",
+    "{{ if false }}a{{ else }}{{ if true }}n{{ end }}{{ end }}",
+    "{{ if true }}{{ else }}{{ else }}{{ end }}",
+    "{{ if true }}{{ end }}{{ end }}",
+    "{{ with .user }}{{ . }}{{ else with .host }}{{ . }}{{ else }}none{{ end }}",
+    "{{ with .empty }}{{ . }}{{ else with .missing }}{{ . }}{{ else }}none{{ end }}",
+    "{{ range $i, $v := list \"a\" }}{{ $i }}{{ $v }}{{ else }}e{{ end }}",
+    "{{ range $v := list }}{{ $v }}{{ else }}empty{{ end }}",
+    "{{ range $i, $v, $w := list 1 }}{{ end }}",
+    "{{ range $i, 3 := list 1 }}{{ end }}",
+    "{{ range list 1 2 3 }}{{ $ | len }}{{ end }}",
+    "{{ range $x := list 1 2 }}{{ end }}{{ $x }}",
+    "{{ $v := 0 }}{{ range $v = list 7 8 }}{{ end }}{{ $v }}",
+    "{{ $i := 0 }}{{ $v := 0 }}{{ range $i, $v = list 7 8 }}{{ end }}{{ $i }}{{ $v }}",
+    "{{ range list 1 2 3 }}{{ if eq . 2 }}{{ break }}{{ end }}{{ . }}{{ else }}x{{ end }}",
+    "{{ range list (list 1 2) (list 3 4) }}{{ range . }}{{ if eq . 2 }}{{ continue }}{{ end }}{{ . }}{{ end }};{{ end }}",
+    "{{ if true }}{{ break }}{{ end }}",
+    "{{ range list 1 }}{{ define \"t_inner\" }}{{ end }}{{ end }}",
+    "{{ define \"t_h\" }}h{{ end }}{{ define \"t_h2\" }}{{ template \"t_h\" }}2{{ end }}{{ template \"t_h2\" }}",
+    "{{ define \"t_i\" }}{{ . | upper }}{{ end }}{{ range list \"a\" \"b\" }}{{ template \"t_i\" . }}{{ end }}",
+    "{{ define \"t_j\" }}{{ end }}[{{ template \"t_j\" }}]",
+    "{{ define \"t_k\" }}{{ $x := 1 }}{{ $x }}{{ end }}{{ template \"t_k\" }}{{ $x := 2 }}{{ $x }}",
+    "{{ define \"t_l\" }}{{ .nope }}{{ end }}{{ template \"t_l\" dict }}",
+    "{{ define \"t_m\" -}}  trimmed  {{- end }}[{{ template \"t_m\" }}]",
+    "{{ define \"t_n\" }}x{{ else }}y{{ end }}",
+    "{{ define t_o }}x{{ end }}",
+    "{{ template \"t_p\" 1 2 }}",
+    "{{ template \"t_q\" | upper }}",
+    "{{ block \"t_r\" . }}{{ .user }}{{ end }} {{ template \"t_r\" . }}",
+    # printing values of each type
+    "{{ list (list) (dict) nil \"\" 0 }}",
+    "{{ dict \"a\" nil \"b\" (list nil) }}",
+    "{{ index (list nil) 0 }}|{{ index (dict \"a\" nil) \"a\" }}|{{ first (list nil 1) }}",
+    "{{ printf \"%v|%s|%d\" (list nil) (list nil) (list nil) }}",
+    "{{ 1.0e0 }} {{ 100000.0 }} {{ 1000000.0 }} {{ 0.0001 }} {{ 0.00001 }} {{ -0.0 }} {{ 2.5e-10 }} {{ 1.7976931348623157e308 }}",
+    "{{ printf \"%.3g|%.10g|%g|%e|%.0f|%.1f|%5.1f|%-8.2e|\" 1234.5678 1.0 100000000.0 0.0 2.5 0.05 -1.25 12345.678 }}",
+    "{{ printf \"%08.3f|%+08d|%-08d|%x|%X|%#X\" -3.14159 42 42 -255 \"Hi\" 255 }}",
+    "{{ printf \"% x|% X|%#x|%q|%#q|%+q\" \"abc\" \"abc\" \"abc\" \"a`b\" \"ab\" \"\\u00e9\" }}",
+    "{{ printf \"%c%c|%U|%#U|%q\" 72 105 0x1F600 0x1F600 0x1F600 }}",
+    "{{ printf \"%6.2v|%v|%.0v\" 3.14159 -0.0 2.5 }}",
+    "{{ printf \"%t|%t|%v\" true 1 false }}",
+    "{{ printf \"%s|%v|%d\" (dict \"a\" 1 \"b\" \"x\") (dict) (dict \"k\" 3) }}",
+    "{{ printf \"%08s|%-8s|%8.2s|\" \"ab\" \"ab\" \"abc\" }}",
+    "{{ printf \"%d %!d\" 1 }}",
+    "{{ printf \"%[3]d %[1]d %d\" 1 2 3 }} {{ printf \"%[5]d\" 1 }} {{ printf \"%[0]d\" 1 }} {{ printf \"%[x]d\" 1 }}",
+    "{{ printf \"%.*d|%*s\" 3 7 -4 \"x\" }}",
+    "{{ printf \"%v\" 1e100 }} {{ printf \"%f\" 1e21 }} {{ printf \"%.2e\" 0.000123 }}",
+    "{{ print 1 2 }} {{ print \"a\" \"b\" }} {{ print 1 \"a\" 2 }} {{ print nil nil }} {{ print (list 1) (list 2) }}",
+    "{{ println }}|{{ println nil 1 \"x\" }}",
+    "{{ html (list 1 \"<\") }} {{ js \"\\u2028\" 1 }} {{ urlquery \"é/?&=\" }}",
+    "{{ html }}|{{ js }}|{{ urlquery }}",
+    # comparisons across types
+    "{{ eq 1 (int64 1) }} {{ eq (int 1) (atoi \"1\") }} {{ lt (int64 1) 2 }} {{ eq (float64 1) 1.0 }} {{ eq 'a' 97 }}",
+    "{{ eq \"a\" \"a\" \"b\" }} {{ eq 1 2 3 1 }} {{ eq true false true }}",
+    "{{ eq 1 2 \"x\" }}",
+    "{{ eq 1 1 \"x\" }}",
+    "{{ ne \"a\" 1 }}",
+    "{{ lt nil 1 }}",
+    "{{ le \"a\" \"a\" }} {{ ge \"b\" \"a\" }} {{ gt 2.5 2.4 }} {{ lt -1 0 }}",
+    "{{ eq (dict) (dict) }}",
+    "{{ eq nil .missing }} {{ ne .missing \"x\" }}",
+    "{{ and 0 (fail \"not reached\") }} {{ or 1 (fail \"not reached\") }}",
+    "{{ and 1 (list) }} {{ or (list) (dict) }} {{ and \"a\" \"b\" \"c\" }} {{ or 0 0 0 }}",
+    "{{ .user | and 1 }} {{ 0 | or \"x\" }}",
+    "{{ not }}",
+    "{{ not 1 2 }}",
+    "{{ len \"\" }} {{ len (list nil) }} {{ len (splitList \",\" \"\") }}",
+    "{{ index . }}",
+    "{{ index (list 1 2) -1 }}",
+    "{{ index (list 1 2) 1.0 }}",
+    "{{ index (list 1 2) \"0\" }}",
+    "{{ index nil 1 }}",
+    "{{ index (dict \"a\" (list 5 6)) \"a\" 1 }} {{ index \"héllo\" 1 }}",
+    "{{ index 5 1 }}",
+    # sprig corners
+    "{{ default nil nil }}|{{ default (list 1) (list) }}|{{ default 0 (dict) }}|{{ default \"\" nil }}",
+    "{{ coalesce nil \"\" 0 false (list) (dict) }}|{{ coalesce nil \"x\" }}",
+    "{{ ternary 1 2 .user }}",
+    "{{ quote nil nil }}|{{ quote \"\" }}|{{ squote nil \"a\" }}|{{ quote (list 1) }}",
+    "{{ join \",\" nil }}|{{ join \",\" (list) }}|{{ join \",\" 5 }}|{{ join \",\" (until 3) }}",
+    "{{ splitList \"\" \"\" }}|{{ splitList \",\" \"\" }}|{{ len (splitList \"\" \"\") }}",
+    "{{ trimAll \"\" \" x \" }}|{{ trimPrefix \"\" \"x\" }}|{{ trimSuffix \"\" \"x\" }}|{{ replace \"x\" \"y\" \"\" }}",
+    "{{ repeat 0 \"x\" }}|{{ repeat -1 \"x\" }}",
+    "{{ substr 0 0 \"abc\" }}|{{ substr 0 10 \"abc\" }}|{{ substr -5 -5 \"abc\" }}|{{ substr 1 1 \"abc\" }}",
+    "{{ trunc 0 \"abc\" }}|{{ trunc -10 \"abc\" }}|{{ trunc -3 \"abc\" }}",
+    "{{ indent 0 \"a\\nb\" }}|{{ indent -1 \"a\" }}|{{ nindent 0 \"\" }}",
+    "{{ abbrev 4 \"abcdef\" }}|{{ abbrev 10 \"short\" }}|{{ abbrevboth 0 4 \"abcdefgh\" }}|{{ abbrevboth 10 7 \"abcdefghijklmno\" }}",
+    "{{ wrap 0 \"a b\" }}|{{ wrap 10 \"\" }}|{{ wrapWith 3 \"|\" \"abcdefg hi\" }}|{{ wrap 5 \"  lead\" }}",
+    "{{ title \"\" }}|{{ title \"élan vital\" }}|{{ upper \"ß\" }}|{{ lower \"İ\" }}|{{ title \"ǆemal\" }}",
+    "{{ nospace \"\\u00a0a\\u2003b\" }}|{{ trim \"\\u00a0x\\u0085\" }}|{{ trim \"\\x1cx\" }}",
+    "{{ initials \"\" }}|{{ initials \"  a  b \" }}|{{ swapcase \"ǅ\" }}",
+    "{{ contains \"\" \"x\" }} {{ hasPrefix \"\" \"\" }} {{ hasSuffix \"xx\" \"x\" }}",
+    "{{ cat }}|{{ cat nil }}|{{ cat (list 1 2) \"x\" }}|{{ cat 1.5 true }}",
+    "{{ plural \"a\" \"b\" 0 }} {{ plural \"a\" \"b\" -1 }}",
+    "{{ toString (dict \"a\" 1) }} {{ toString true }} {{ toString (int64 5) }} {{ toString 1e6 }}",
+    "{{ toStrings \"x\" }} {{ toStrings nil }} {{ toStrings (until 2) }}",
+    "{{ sortAlpha (list 3 1 2) }} {{ sortAlpha (list \"b\" \"a\" nil) }} {{ sortAlpha nil }}",
+    "{{ seq 1 }} {{ seq 0 }} {{ seq -2 }} {{ seq 1 1 }} {{ seq 1 0 5 }}",
+    "{{ until 0 }} {{ untilStep 0 5 0 }} {{ untilStep 5 0 1 }}",
+    "{{ b64enc \"\" }}|{{ b64dec \"\" }}|{{ b64dec \"YQ==\" }}|{{ b64dec \"YQ=\" }}|{{ b64dec \"Y\" }}|{{ b64dec \"YQ==YQ==\" }}|{{ b64dec \"YQ\\n==\" }}",
+    "{{ b64dec \"YWJj\\nZGVm\" }}|{{ b64dec \"YWJ=\" }}|{{ b64dec \"=YWJ\" }}|{{ b64dec \"YW=j\" }}",
+    "{{ b32enc \"\" }}|{{ b32dec \"\" }}|{{ b32dec \"ME======\" }}|{{ b32dec \"ME=====\" }}|{{ b32dec \"MFRGG===\" }}|{{ b32dec \"MFRGGZDF\" }}|{{ b32dec \"M\" }}",
+    "{{ toJson nil }}|{{ toJson \"\" }}|{{ toJson (list) }}|{{ toJson (dict) }}|{{ toJson 0.0 }}|{{ toJson -1.5 }}|{{ toJson (int64 3) }}",
+    "{{ toJson \"é€😀\\u007f\\u0080\" }}",
+    "{{ toPrettyJson (list) }}|{{ toPrettyJson \"x\" }}|{{ toPrettyJson (list 1 (list 2 (dict \"a\" nil))) }}",
+    "{{ toRawJson (list \"<&>\") }}|{{ toRawJson nil }}",
+    "{{ fromJson \"[1,2]\" }}",
+    "{{ (fromJson \"{\\\"a\\\":1e400}\").a }}",
+    "{{ (fromJson \"{\\\"a\\\":{\\\"b\\\":[1,{\\\"c\\\":\\\"d\\\"}]}}\").a.b }}",
+    "{{ (fromJson \"{\\\"n\\\":12345678901234567890}\").n }} {{ (fromJson \"{\\\"n\\\":0.1}\").n }} {{ (fromJson \"{\\\"n\\\":-0}\").n }}",
+    "{{ (fromJson \"{\\\"s\\\":\\\"\\\\u00e9\\\\n\\\"}\").s | quote }}",
+    "{{ append nil 1 }}",
+    "{{ first nil }}",
+    "{{ concat (list 1) nil }}",
+    "{{ uniq (list (list 1) (list 1) 1 (int64 1)) }}",
+    "{{ has 1 (list (int64 1)) }} {{ has nil (list nil) }} {{ has 1 nil }}",
+    "{{ without (list 1 2 1) 1 2 }} {{ without (list) 1 }}",
+    "{{ slice (list 1 2 3) 2 1 }}",
+    "{{ slice (list 1 2 3) 0 5 }}",
+    "{{ slice (list) 0 0 }}|{{ slice (list 1 2 3) \"1\" }}|{{ slice (list 1 2 3) 1.9 }}",
+    "{{ chunk 0 (list 1) }}",
+    "{{ chunk 3 (list) }}|{{ chunk 1 (list 1 2) }}",
+    "{{ compact (list) }}|{{ reverse (list) }}|{{ initial (list 1) }}|{{ last (list nil) }}",
+    "{{ dict \"a\" 1 \"a\" 2 }}|{{ dict nil 1 }}|{{ dict (list 1) 2 }}",
+    "{{ get (dict) \"a\" }}|{{ get (dict \"a\" nil) \"a\" }}",
+    "{{ hasKey (dict) \"\" }} {{ hasKey (dict \"\" 1) \"\" }}",
+    "{{ pluck \"a\" }}|{{ keys }}|{{ keys (dict) }}|{{ keys (dict \"b\" 1) (dict \"a\" 2) }}",
+    "{{ pick (dict \"a\" 1) }}|{{ omit (dict \"a\" 1) \"a\" \"b\" }}|{{ values (dict) }}",
+    "{{ merge (dict) (dict \"a\" (dict \"b\" 1)) }}|{{ merge (dict \"a\" \"\") (dict \"a\" \"x\") }}|{{ mergeOverwrite (dict \"a\" \"x\") (dict \"a\" \"\") }}",
+    "{{ merge (dict \"a\" 1) (dict \"a\" (dict \"b\" 1)) }}|{{ merge (dict \"a\" (dict \"b\" 1)) (dict \"a\" 2) }}",
+    "{{ dig \"a\" \"d\" (dict) }}|{{ dig \"a\" \"b\" \"c\" \"d\" (dict \"a\" (dict \"b\" (dict \"c\" \"found\"))) }}",
+    "{{ dig \"a\" \"b\" \"d\" (dict \"a\" \"notamap\") }}",
+    "{{ dig \"a\" (dict) }}",
+    "{{ deepEqual (dict \"a\" (list 1)) (dict \"a\" (list 1)) }} {{ deepEqual (list 1) (list 1.0) }} {{ deepEqual nil nil }}",
+    "{{ kindOf 1 }} {{ kindOf 1.5 }} {{ kindOf \"\" }} {{ kindOf (list) }} {{ kindOf true }} {{ kindOf (int64 1) }} {{ typeOf 'a' }}",
+    "{{ typeIs \"[]interface {}\" (list) }} {{ typeIsLike \"string\" \"x\" }} {{ kindIs \"slice\" (splitList \"\" \"a\") }}",
+    "{{ add1 nil }} {{ add1 true }} {{ add1 \"x\" }} {{ add1 2.9 }} {{ add1 -2.9 }} {{ add1 (list) }}",
+    "{{ sub \"10\" \"3\" }} {{ mul \"2\" 3.5 }} {{ div 9 \"2\" }} {{ mod 10 -3 }} {{ div -9 4 }} {{ mul 1 }}",
+    "{{ int \"0x10\" }} {{ int \"010\" }} {{ int \"0b11\" }} {{ int \"1_000\" }} {{ int \"+5\" }} {{ int \"-0\" }} {{ int \"1.5\" }} {{ int \"2.00\" }}",
+    "{{ int64 \"9223372036854775808\" }} {{ int 1e30 }} {{ int -1e30 }}",
+    "{{ float64 \"0x1p3\" }} {{ float64 \" 1\" }} {{ float64 \"1_000.5\" }} {{ float64 \"inf\" }} {{ float64 \"-Inf\" }} {{ float64 \"NaN\" }} {{ float64 true }}",
+    "{{ atoi \"+5\" }} {{ atoi \"-5\" }} {{ atoi \"5.0\" }} {{ atoi \"0x5\" }} {{ atoi \"\" }} {{ atoi \"99999999999999999999\" }}",
+    "{{ max 1 }} {{ min 1 }} {{ max \"a\" \"b\" }} {{ max 1.9 1.2 }} {{ min -1 -5 }}",
+    "{{ maxf 1 \"2.5\" }} {{ minf }}",
+    "{{ maxf 1 }} {{ minf \"x\" -1 }} {{ ceil \"1.1\" }} {{ floor -1.5 }} {{ ceil nil }}",
+    "{{ round 123.456 -1 }} {{ round -1.5 0 }} {{ round 1.005 2 }} {{ round 2.675 2 }} {{ round \"x\" 1 }}",
+    "{{ addf }} {{ addf 1 }} {{ subf 1 }} {{ mulf 2 }} {{ divf 1 }} {{ addf 0.1 0.2 }} {{ mulf 0.1 3 }} {{ subf 0.3 0.1 }}",
+    "{{ divf 2 3 }} {{ divf 1 3 }} {{ divf 10 4 }} {{ divf -1 3 }} {{ divf 1 7 }}",
+    "{{ divf 1 0 }}",
+    "{{ toDecimal \"-17\" }} {{ toDecimal \"9\" }} {{ toDecimal \"\" }} {{ toDecimal nil }}",
+    "{{ sha1sum \"\" }} {{ adler32sum \"\" }} {{ adler32sum \"Wikipedia\" }}",
+    "{{ regexMatch \"\" \"\" }} {{ regexFind \"\" \"abc\" }}|{{ regexFindAll \"\" \"abc\" -1 }}|{{ regexFindAll \"a*\" \"baaac\" -1 }}|{{ regexFindAll \"b\" \"abcb\" 0 }}",
+    "{{ regexReplaceAll \"a*\" \"baaac\" \"-\" }}|{{ regexReplaceAll \"\" \"abc\" \"-\" }}|{{ regexReplaceAll \"(a)\" \"a\" \"$$1\" }}|{{ regexReplaceAll \"(a)\" \"a\" \"$2x\" }}",
+    "{{ regexReplaceAll \"(?P<x>a)\" \"a\" \"${x}|$x|${1}|$1x|${}\" }}",
+    "{{ regexSplit \"a*\" \"baaac\" -1 }}|{{ regexSplit \"\" \"abc\" -1 }}|{{ regexSplit \"x\" \"axbxc\" 1 }}|{{ regexSplit \"^\" \"ab\" -1 }}",
+    "{{ regexMatch \"^a.c$\" \"a\\nc\" }} {{ regexMatch \"(?s)^a.c$\" \"a\\nc\" }} {{ regexMatch \"(?m)^c$\" \"a\\nc\" }} {{ regexMatch \"\\\\Aab\\\\z\" \"ab\" }}",
+    "{{ regexFind \"[[:alpha:]]+\" \"12ab34\" }} {{ regexFind \"[^[:digit:]]+\" \"12ab34\" }} {{ regexFind \"\\\\bab\\\\b\" \"x ab y\" }}",
+    "{{ regexQuoteMeta \"\" }}|{{ regexQuoteMeta \"a-b_c/d\" }}|{{ regexQuoteMeta \"()[]{}|^$.*+?\\\\\" }}",
+    "{{ regexReplaceAllLiteral \"\" \"ab\" \"$\" }}|{{ mustRegexReplaceAll \"b\" \"abc\" \"${0}${0}\" }}",
+    "{{ base \"a/b/\" }} {{ base \"//\" }} {{ dir \"/\" }} {{ dir \"\" }} {{ dir \"a/b/\" }} {{ ext \"a.b/c\" }} {{ ext \".bashrc\" }} {{ ext \"a.\" }}",
+    "{{ clean \"\" }} {{ clean \"a/./b/../../..\" }} {{ clean \"/../a\" }} {{ clean \"a//\" }} {{ clean \"./\" }} {{ isAbs \"\" }}",
+    "{{ duration \"x\" }} {{ duration \"-90\" }} {{ duration (int64 3600) }} {{ duration (int64 -1) }} {{ duration \"0.5\" }}",
+    "{{ duration (int64 59) }} {{ duration (int64 60) }} {{ duration (int64 3599) }} {{ duration \"86399\" }}",
+]
+# fmt: on
+
+
+def fuzz_control(seed: int = 7, count: int = 150) -> list[str]:
+    """Random control structures: if/else-if, with/else, range with variables, assignments, trims."""
+    rng = random.Random(seed)
+    vals = [".user", ".empty", ".missing", ".num", "(list 1 2)", "(list)", '(dict "a" 1)', "0", "1", '"s"', ".pass"]
+    conds = [
+        "{v}",
+        "not {v}",
+        'eq .user "admin"',
+        "and {v} {w}",
+        "or {v} {w}",
+        "gt (len .user) 3",
+        "empty {v}",
+        'hasKey (dict "a" 1) "a"',
+        'ne .num "42"',
+        "lt 1 2",
+    ]
+
+    def val() -> str:
+        return rng.choice(vals)
+
+    def cond() -> str:
+        return rng.choice(conds).format(v=val(), w=val())
+
+    def body(depth: int) -> str:
+        parts = []
+        for _ in range(rng.randint(1, 3)):
+            k = rng.randint(0, 9 if depth < 3 else 3)
+            lt, rt = rng.choice(["{{", "{{-"]), rng.choice(["}}", "-}}"])
+            if k <= 1:
+                parts.append(rng.choice(["x", " y ", "\n", "\t-\n"]))
+            elif k == 2:
+                parts.append(f"{lt} {val()} {rt}")
+            elif k == 3:
+                parts.append(f"{lt} $ | len {rt}")
+            elif k == 4:
+                tail = rng.choice(
+                    ["", "{{ else }}" + body(depth + 1), "{{ else if " + cond() + " }}" + body(depth + 1)]
+                )
+                parts.append(f"{lt} if {cond()} {rt}{body(depth + 1)}{tail}{{{{ end }}}}")
+            elif k == 5:
+                tail = rng.choice(["", "{{ else }}E"])
+                parts.append(f"{lt} with {val()} {rt}[{{{{ . }}}}]{body(depth + 1)}{tail}{{{{ end }}}}")
+            elif k == 6:
+                src = rng.choice(
+                    [
+                        '(list "a" "b")',
+                        '(dict "k" "v" "a" "b")',
+                        "(until 3)",
+                        "(list)",
+                        ".missing",
+                        '(splitList "," .csv)',
+                    ]
+                )
+                decl = rng.choice(["", "$v := ", "$i, $v := "])
+                inner = rng.choice(
+                    [
+                        "{{ . }}",
+                        "{{ $v }}" if decl else "{{ . }}",
+                        "{{ $i }}" if "$i" in decl else "-",
+                        "{{ if eq (len $) 0 }}{{ break }}{{ end }}",
+                    ]
+                )
+                parts.append(
+                    f"{lt} range {decl}{src} {rt}{inner}{body(depth + 1)}{rng.choice(['', '{{ else }}none'])}{{{{ end }}}}"
+                )
+            elif k == 7:
+                parts.append(
+                    f"{{{{ $x := {val()} }}}}{{{{ if {cond()} }}}}{{{{ $x = {val()} }}}}{{{{ end }}}}{{{{ $x }}}}"
+                )
+            else:
+                parts.append(f'{lt} printf "%v-%v" {val()} {val()} {rt}')
+        return "".join(parts)
+
+    return [body(0) for _ in range(count)]

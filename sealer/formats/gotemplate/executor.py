@@ -41,7 +41,7 @@ from sealer.formats.gotemplate.values import Int64, StrList, StrMap, go_type, is
 
 MAX_DEPTH = 100  # nested {{template}} calls (Go allows 100000; the Python stack does not)
 MAX_OUTPUT = 1 << 20  # a Secret cannot hold more than 1 MiB anyway
-MAX_STEPS = 2_000_000  # range iterations + function calls: a template cannot spin forever
+MAX_STEPS = 300_000  # range iterations + function calls: a template cannot spin forever
 
 _MISSING = object()  # Go's missingVal: "no final (piped) argument"
 

@@ -253,7 +253,7 @@ def _fmt_arg(v: Any, verb: str, fl: _Flags, depth: int = 0) -> str:
     if verb == "T":
         return _pad(go_type(v), fl)
     if v is None:
-        return _pad("<nil>", fl) if verb == "v" else _bad(verb, v, fl)
+        return _pad("<nil>", fl) if verb == "v" or depth > 0 else _bad(verb, v, fl)
     if verb == "v" and fl.sharp:
         return _pad(_go_syntax(v), fl)
     if isinstance(v, bool):
@@ -344,18 +344,28 @@ def sprintf(format_: str, args: list[Any]) -> str:
                 fl.zero = not fl.minus
             i += 1
 
-        def arg_index(pos: int) -> tuple[int, bool]:
-            nonlocal argi, reordered
-            if pos < n and format_[pos] == "[":
-                k = format_.find("]", pos)
-                if k > pos + 1 and format_[pos + 1 : k].isdigit():
-                    argi = int(format_[pos + 1 : k]) - 1
-                    reordered = True
-                    return k + 1, True
-                return (k + 1 if k >= 0 else n), False
-            return pos, True
+        good = True
 
-        i, ok = arg_index(i)
+        def arg_index(pos: int) -> int:
+            """Go's argNumber: ``[n]`` selects argument n; a bad index poisons this verb (BADINDEX)."""
+            nonlocal argi, reordered, good
+            if pos >= n or format_[pos] != "[":
+                return pos
+            reordered = True
+            k = format_.find("]", pos)
+            if len(format_) - pos < 3 or k < 0:
+                good = False
+                return pos + 1
+            digits = format_[pos + 1 : k]
+            if digits.isdigit() and digits.isascii():
+                idx = int(digits) - 1
+                if 0 <= idx < len(args):
+                    argi = idx
+                    return k + 1
+            good = False
+            return k + 1
+
+        i = arg_index(i)
         if i < n and format_[i] == "*":
             i += 1
             if argi < len(args) and is_int(args[argi]):
@@ -375,7 +385,7 @@ def sprintf(format_: str, args: list[Any]) -> str:
             i = k
         if i < n and format_[i] == ".":
             i += 1
-            i, ok = arg_index(i)
+            i = arg_index(i)
             if i < n and format_[i] == "*":
                 i += 1
                 if argi < len(args) and is_int(args[argi]):
@@ -389,7 +399,7 @@ def sprintf(format_: str, args: list[Any]) -> str:
                     k += 1
                 fl.precision = int(format_[i:k]) if k > i else 0
                 i = k
-        i, ok = arg_index(i)
+        i = arg_index(i)
         if i >= n:
             out.append("%!(NOVERB)")
             break
@@ -398,7 +408,7 @@ def sprintf(format_: str, args: list[Any]) -> str:
         if verb == "%":
             out.append("%")
             continue
-        if not ok:
+        if not good:
             out.append(f"%!{verb}(BADINDEX)")
             continue
         if argi >= len(args):

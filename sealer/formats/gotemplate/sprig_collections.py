@@ -116,19 +116,19 @@ def _omit(d: Any, *keys: str) -> dict[str, Any]:
     return {k: v for k, v in d.items() if k not in keys}
 
 
-def _is_empty_value(v: Any) -> bool:
-    return not truth(v)
-
-
 def _merge_into(dst: dict[str, Any], src: dict[str, Any], overwrite: bool) -> None:
+    """mergo's map merge as Sprig calls it (Merge / MergeWithOverwrite)."""
     for k, sv in src.items():
-        if k in dst:
-            dv = dst[k]
-            if isinstance(dv, dict) and isinstance(sv, dict) and type(dv) is type(sv):
-                _merge_into(dv, sv, overwrite)
-            elif _is_empty_value(dv) or (overwrite and not _is_empty_value(sv)):
-                dst[k] = sv
-        else:
+        if sv is None:
+            if overwrite:
+                dst[k] = None
+            continue
+        dv = dst.get(k)
+        if isinstance(sv, dict) and isinstance(dv, dict):
+            _merge_into(dv, sv, overwrite)
+        if k in dst and truth(dv) and isinstance(sv, (dict, list)):
+            continue
+        if overwrite or k not in dst or not truth(dv):
             dst[k] = sv
 
 

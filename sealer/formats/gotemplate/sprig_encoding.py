@@ -254,9 +254,16 @@ def _convert(o: Any) -> Any:
 
 def _from_json(s: str) -> Any:
     try:
-        return _convert(json.loads(s, parse_float=float, parse_int=float, parse_constant=_reject))
+        return _convert(json.loads(s, parse_float=_json_number, parse_int=_json_number, parse_constant=_reject))
     except (ValueError, RecursionError):
         raise FuncError("invalid JSON") from None
+
+
+def _json_number(text: str) -> float:
+    f = float(text)
+    if math.isinf(f):
+        raise ValueError("number out of range")  # encoding/json refuses it into a float64
+    return f
 
 
 def _reject(_: str) -> Any:

@@ -34,13 +34,14 @@ def _parse_go_int(s: str) -> int | None:
         return None
     try:
         if len(t) > 1 and t[0] == "0" and t[1] not in "xXoObB":
-            if "_" in t:
+            body = t[1:]
+            if body.startswith("_"):
+                body = body[1:]
+            if "__" in body or body.endswith("_") or body.startswith("_"):
                 return None
-            v = int(t, 8)
+            v = int(body.replace("_", ""), 8)
         else:
-            v = int(t, 0) if t[:2].lower() in ("0x", "0o", "0b") else int(t, 10) if "_" not in t else None  # type: ignore[assignment]
-            if v is None:
-                return None
+            v = int(t, 0)
     except ValueError:
         return None
     v *= sign
@@ -58,9 +59,10 @@ def to_int64(v: Any) -> int:
     if is_int(v):
         return _wrap64(int(v))
     if isinstance(v, float):
-        if math.isnan(v) or math.isinf(v):
+        # Go's float64 -> int64 conversion of an out-of-range value yields 0x8000000000000000 on amd64
+        if math.isnan(v) or math.isinf(v) or not -(2.0**63) <= v < 2.0**63:
             return -(1 << 63)
-        return _wrap64(int(v))
+        return int(v)
     if isinstance(v, str):
         m = _TRIM_ZERO_DECIMAL.match(v)
         s = m.group(1) if m and m.group(1) else v
@@ -104,7 +106,8 @@ def _atoi(s: str) -> int:
     if not t or not t.isascii() or not t.isdigit():
         return 0
     v = int(s)
-    return v if -(1 << 63) <= v < 1 << 63 else 0
+    # strconv.Atoi reports a range error with the value clamped, and Sprig keeps the value
+    return max(min(v, (1 << 63) - 1), -(1 << 63))
 
 
 @register(MATH, "toDecimal", "any")

@@ -62,7 +62,8 @@ def go_upper(s: str) -> str:
 def go_lower(s: str) -> str:
     if s.isascii():
         return s.lower()
-    return "".join(u if len(u := c.lower()) == 1 else c for c in s)
+    # U+0130 is the one letter whose full lowercase is longer; Go's simple mapping gives "i"
+    return "".join(u if len(u := c.lower()) == 1 else ("i" if c == "\u0130" else c) for c in s)
 
 
 def _is_separator(c: str) -> bool:
@@ -212,7 +213,20 @@ register(STRINGS, "trimAll", "string string")(lambda a, b: _go_trim(b, a))
 register(STRINGS, "trimall", "string string")(lambda a, b: _go_trim(b, a))
 register(STRINGS, "trimSuffix", "string string")(lambda a, b: b[: -len(a)] if a and b.endswith(a) else b)
 register(STRINGS, "trimPrefix", "string string")(lambda a, b: b[len(a) :] if a and b.startswith(a) else b)
-register(STRINGS, "nospace", "string")(lambda s: "".join(c for c in s if c not in _SPACE_SET))
+
+
+@register(STRINGS, "nospace", "string")
+def _nospace(s: str) -> str:
+    # goutils.DeleteWhiteSpace looks at bytes, not runes: each kept byte is re-encoded as the rune
+    # of the same number, so non-ASCII text comes out Latin-1-mangled exactly as Sprig does it
+    b = to_bytes(s)
+    kept = [x for x in b if x not in _LATIN1_SPACE]
+    if len(kept) == len(b):
+        return s
+    return "".join(chr(x) for x in kept)
+
+
+_LATIN1_SPACE = frozenset(b"\t\n\v\f\r \x85\xa0")
 register(STRINGS, "contains", "string string")(lambda sub, s: sub in s)
 register(STRINGS, "hasPrefix", "string string")(lambda sub, s: s.startswith(sub))
 register(STRINGS, "hasSuffix", "string string")(lambda sub, s: s.endswith(sub))
@@ -236,7 +250,9 @@ def _cat(*args: Any) -> str:
 
 @register(STRINGS, "indent", "int string")
 def _indent(spaces: int, s: str) -> str:
-    pad = " " * max(spaces, 0)
+    if spaces < 0:
+        raise FuncError("strings: negative Repeat count")
+    pad = " " * spaces
     return pad + s.replace("\n", "\n" + pad)
 
 
