@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -46,7 +45,8 @@ from sealer.errors import InputError, KeyNotFoundError, SealerError
 from sealer_kustomize.decrypting import ROOT_ENV
 from sealer_kustomize.failures import with_context
 from sealer_kustomize.install import install
-from sealer_kustomize.preflight import exec_function_generators
+from sealer_kustomize.manifest import is_generator
+from sealer_kustomize.preflight import exec_function_generators, generator_manifests
 
 __all__ = ["AppContext", "build_command", "discover", "generate", "user_build_options"]
 
@@ -62,9 +62,6 @@ _ALLOWED_FLAGS: dict[str, tuple[str, ...] | None] = {
     "--helm-kube-version": None,
     "--helm-api-versions": None,
 }
-_GENERATOR_KIND = re.compile(r"^kind:\s*[\"']?(ksops|SopsGenerator)[\"']?\s*(#.*)?$", re.MULTILINE)
-_GENERATOR_API = re.compile(r"^apiVersion:\s*[\"']?(viaduct\.ai/v1|sealer\.dev/v1)[\"']?\s*(#.*)?$", re.MULTILINE)
-_MAX_SCAN_BYTES = 256 * 1024
 
 Runner = Callable[..., "subprocess.CompletedProcess[bytes]"]
 
@@ -271,19 +268,13 @@ def generate(
 
 
 def discover(source_dir: Path) -> str | None:
-    """The first generator manifest under ``source_dir`` (relative path), for CMP discovery."""
-    for directory, subdirs, files in os.walk(source_dir):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.endswith((".yaml", ".yml")):
-                continue
-            path = Path(directory) / name
-            try:
-                if path.stat().st_size > _MAX_SCAN_BYTES:
-                    continue
-                text = path.read_text("utf-8", errors="replace")
-            except OSError:
-                continue
-            if _GENERATOR_KIND.search(text) and _GENERATOR_API.search(text):
-                return path.relative_to(source_dir).as_posix()
+    """A generator manifest the kustomization in ``source_dir`` uses (relative path), for CMP discovery.
+
+    Argo CD runs discovery in the Application's source directory with the whole
+    repository unpacked around it, so generators reached through ``../base``
+    count; generator files that no kustomization uses do not.
+    """
+    for path, doc in generator_manifests(source_dir):
+        if is_generator(doc):
+            return os.path.relpath(path, source_dir.resolve())
     return None

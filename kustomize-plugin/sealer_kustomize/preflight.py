@@ -1,4 +1,4 @@
-"""Before a build: find generators that kustomize would silently skip.
+"""Before a build: which generator manifests a kustomization uses, and which kustomize would skip.
 
 A KSOPS v4 generator manifest usually carries
 ``config.kubernetes.io/function: {exec: {path: ksops}}``. kustomize then treats
@@ -7,6 +7,9 @@ kustomize`` does not even have) it *skips it without a word*: the build
 succeeds with no Secrets, and Argo CD would prune the live ones. So before
 building without exec we walk the kustomization tree (``resources``, ``bases``,
 ``components``, ``generators``; local paths only) and refuse such manifests.
+
+The same walk answers Argo CD's discovery: an overlay whose generator lives in
+``../base`` uses this plugin although no generator file is below it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FUNCTION_ANNOTATIONS", "exec_function_generators"]
+__all__ = ["FUNCTION_ANNOTATIONS", "exec_function_generators", "generator_manifests"]
 
 FUNCTION_ANNOTATIONS = ("config.kubernetes.io/function", "config.k8s.io/function")
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -60,10 +63,11 @@ def _exec_spec(doc: Mapping[str, Any]) -> bool:
     return False
 
 
-def exec_function_generators(source_dir: Path) -> list[Path]:
-    """Generator manifests reachable from ``source_dir`` that declare an exec KRM function."""
-    found: list[Path] = []
+def generator_manifests(source_dir: Path) -> list[tuple[Path, Mapping[str, Any]]]:
+    """Every document of every generator config file the kustomization at ``source_dir`` reaches."""
+    found: list[tuple[Path, Mapping[str, Any]]] = []
     seen: set[Path] = set()
+    files: set[Path] = set()
     pending: list[tuple[Path, bool]] = [(source_dir.resolve(), False)]
     while pending and len(seen) < _MAX_DIRECTORIES:
         directory, resources_are_generators = pending.pop()
@@ -73,16 +77,18 @@ def exec_function_generators(source_dir: Path) -> list[Path]:
         kustomization = _kustomization(directory)
         if kustomization is None:
             continue
-        candidates: list[Path] = []
         for field in ("resources", "bases", "components", "generators"):
             as_generators = field == "generators" or (resources_are_generators and field == "resources")
             for entry in _local_entries(kustomization, field):
                 target = (directory / entry).resolve()
                 if target.is_dir():
                     pending.append((target, as_generators))
-                elif as_generators and target.is_file():
-                    candidates.append(target)
-        for path in candidates:
-            if any(isinstance(doc, Mapping) and _exec_spec(doc) for doc in _load(path)):
-                found.append(path)
-    return sorted(set(found))
+                elif as_generators and target.is_file() and target not in files:
+                    files.add(target)
+                    found.extend((target, doc) for doc in _load(target) if isinstance(doc, Mapping))
+    return sorted(found, key=lambda pair: str(pair[0]))
+
+
+def exec_function_generators(source_dir: Path) -> list[Path]:
+    """Generator manifests reachable from ``source_dir`` that declare an exec KRM function."""
+    return sorted({path for path, doc in generator_manifests(source_dir) if _exec_spec(doc)})

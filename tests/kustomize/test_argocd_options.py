@@ -85,13 +85,25 @@ def test_app_label_names_app_path_and_revision() -> None:
     assert AppContext.from_environment(env).label == "app web (apps/web@f913b6c)"
 
 
-def test_discover_finds_generator_manifests_only(tmp_path: Path) -> None:
-    (tmp_path / "kustomization.yaml").write_text("generators: [gen/secrets.yaml]\n")
-    (tmp_path / "deploy.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\n")
+def test_discover_follows_the_kustomization_to_its_generators(tmp_path: Path) -> None:
+    base, overlay = tmp_path / "base", tmp_path / "overlays" / "prod"
+    base.mkdir()
+    overlay.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text("resources: [deploy.yaml]\n")
+    (base / "deploy.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n")
+    (overlay / "kustomization.yaml").write_text("resources: [../../base]\n")
+    # a generator file that no kustomization uses does not count
+    (overlay / "stray.yaml").write_text("apiVersion: viaduct.ai/v1\nkind: ksops\nfiles: []\n")
+    assert discover(overlay) is None
+
+    (base / "gen").mkdir()
+    (base / "gen" / "secrets.yaml").write_text("apiVersion: 'sealer.dev/v1'\nkind: SopsGenerator\nfiles: []\n")
+    (base / "kustomization.yaml").write_text("resources: [deploy.yaml]\ngenerators: [gen/secrets.yaml]\n")
+    assert discover(overlay) == "../../base/gen/secrets.yaml"
+    assert discover(base) == "gen/secrets.yaml"
+
+
+def test_discover_ignores_other_generators(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("generators: [other.yaml]\n")
+    (tmp_path / "other.yaml").write_text("apiVersion: builtin\nkind: SecretGenerator\nmetadata: {name: x}\n")
     assert discover(tmp_path) is None
-    (tmp_path / ".git").mkdir()
-    (tmp_path / ".git" / "x.yaml").write_text("apiVersion: viaduct.ai/v1\nkind: ksops\n")
-    assert discover(tmp_path) is None
-    (tmp_path / "gen").mkdir()
-    (tmp_path / "gen" / "secrets.yaml").write_text("apiVersion: 'sealer.dev/v1'\nkind: SopsGenerator\nfiles: []\n")
-    assert discover(tmp_path) == "gen/secrets.yaml"
