@@ -313,6 +313,8 @@ def next_renewal(
         raise ValueError("renew_period must not be negative (0 disables renewal)")
     if cutoff is not None:
         _require_aware(cutoff, "cutoff")
+        # Certificates record whole seconds: a key made just after a fractional cutoff must count as newer.
+        cutoff = cutoff.replace(microsecond=0)
     newest = newest_key(keys)
     if newest is None:
         return now

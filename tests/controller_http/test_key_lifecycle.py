@@ -259,3 +259,14 @@ def test_schedule_rejects_naive_times_and_negative_period(other_rsa_key: rsa.RSA
         kl.next_renewal([], T0, -DAY)
     with pytest.raises(ValueError, match="timezone-aware"):
         kl.next_renewal([], T0, PERIOD, dt.datetime(2026, 1, 1))
+
+
+def test_fractional_cutoff_does_not_loop(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    # A cutoff of 12:00:00.25; the key made at 12:00:00.5 has NotBefore 12:00:00 (certificates hold seconds).
+    cutoff = T0.replace(microsecond=250000)
+    made_at = T0.replace(microsecond=500000)
+    keys = [key_born(other_rsa_key, T0 - DAY)]
+    assert kl.needs_new_key(keys, made_at, PERIOD, cutoff)
+    keys.append(key_born(other_rsa_key, made_at))
+    assert keys[-1].not_before == T0
+    assert not kl.needs_new_key(keys, made_at, PERIOD, cutoff)
