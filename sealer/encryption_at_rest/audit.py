@@ -110,11 +110,12 @@ class Auditor:
             return UNKNOWN, None, "k8s:enc: prefix of an unknown provider or version"
         if self.config is None:
             return self._structure_only(stored)
-        entry = self.config.entry_for(resource)
-        if entry is None:
+        chain = [(i, j, provider) for i, entry in enumerate(self.config.resources)
+                 if any(entry is e for e in self.config.entries_for(resource))
+                 for j, provider in enumerate(entry.providers)]
+        if not chain:
             return UNCONFIGURED, None, f"encrypted, but no configuration entry covers {resource}"
-        entry_index = next(i for i, e in enumerate(self.config.resources) if e is entry)
-        return self._with_config(record, stored, entry_index)
+        return self._with_config(record, stored, chain)
 
     @staticmethod
     def _structure_only(stored: values.StoredValue) -> _Verdict:
@@ -126,11 +127,14 @@ class Auditor:
             return OK, None, f"keyID {obj.key_id}, {obj.dek_source_type_name}"
         return OK, None, ""
 
-    def _with_config(self, record: Record, stored: values.StoredValue, entry_index: int) -> _Verdict:
-        assert self.config is not None and self._keys is not None
-        entry = self.config.resources[entry_index]
-        # Like value.NewPrefixTransformers: the first provider whose prefix matches decides.
-        for p_index, provider in enumerate(entry.providers):
+    def _with_config(self, record: Record, stored: values.StoredValue,
+                     chain: list[tuple[int, int, Provider]]) -> _Verdict:
+        assert self._keys is not None
+        # Like value.NewPrefixTransformers: try every provider (and key) whose prefix matches, in order; the
+        # first that decrypts wins, and the read is stale unless that is the first key of the first provider.
+        # (Several elements may share a prefix: the same provider listed twice while rotating.)
+        failure: str | None = None
+        for position, (entry_index, p_index, provider) in enumerate(chain):
             if provider.kind in KEYED_PROVIDERS and stored.provider == provider.kind:
                 for k_index, key in enumerate(provider.keys):
                     if key.name != stored.name:
@@ -139,16 +143,18 @@ class Auditor:
                     try:
                         values.open_local(provider.kind, material, stored.body, record.key)
                     except DecryptionError as exc:
-                        return UNDECRYPTABLE, False, exc.message
-                    if p_index or k_index:
+                        failure = exc.message
+                        continue
+                    if position or k_index:
                         return STALE, True, "not the current write key"
                     return OK, True, ""
-                return UNDECRYPTABLE, False, f"{provider.kind} has no key named {stored.name!r} in the configuration"
             kms = provider.kms
             if provider.kind == "kms" and kms is not None and stored.provider == "kms" \
                     and stored.version == kms.effective_api_version and stored.name == kms.name:
-                return self._kms(stored, p_index, kms.name)
-        return UNDECRYPTABLE, False, f"no {stored.label} provider for it in the configuration entry"
+                return self._kms(stored, position, kms.name)
+        if failure is not None:
+            return UNDECRYPTABLE, False, failure
+        return UNDECRYPTABLE, False, f"no {stored.label} key or plugin named {stored.name!r} in the configuration"
 
     def _kms(self, stored: values.StoredValue, p_index: int, name: str) -> _Verdict:
         if stored.version == "v1":

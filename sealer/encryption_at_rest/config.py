@@ -81,15 +81,25 @@ class ResourceConfiguration:
 class EncryptionConfiguration:
     resources: list[ResourceConfiguration]
 
-    def entry_for(self, resource: str) -> ResourceConfiguration | None:
-        """The entry that governs ``resource`` (``secrets``, ``deployments.apps``): first match wins."""
+    def entries_for(self, resource: str) -> list[ResourceConfiguration]:
+        """The entries whose providers the API server chains for ``resource`` (``secrets``, ``deployments.apps``).
+
+        As ``transformerFromOverrides``: every entry naming the resource exactly,
+        in file order (their provider lists are concatenated); else those naming
+        ``*.<group>``; else those naming ``*.*``; else none (identity).
+        """
         name, _, group = resource.partition(".")
-        for entry in self.resources:
-            for item in entry.resources:
-                r_name, _, r_group = item.partition(".")
-                if item == "*.*" or (r_name == "*" and r_group == group) or (r_name == name and r_group == group):
-                    return entry
-        return None
+        for wanted in ((group, name), (group, "*"), ("*", "*")):
+            found = [e for e in self.resources
+                     if any((r.partition(".")[2], r.partition(".")[0]) == wanted for r in e.resources)]
+            if found:
+                return found
+        return []
+
+    def entry_for(self, resource: str) -> ResourceConfiguration | None:
+        """The first entry that governs ``resource`` (its first provider encrypts new writes)."""
+        entries = self.entries_for(resource)
+        return entries[0] if entries else None
 
 
 def decode_secret(text: str) -> bytes:

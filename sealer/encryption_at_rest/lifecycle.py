@@ -234,7 +234,7 @@ def prune(config: EncryptionConfiguration, usage: Usage) -> Rotated:
         used: set[tuple[str, str | None, str | None]] = set()
         plaintext = 0
         for name, seen in usage.resources.items():
-            if result.entry_for(name) is entry:
+            if any(e is entry for e in result.entries_for(name)):
                 used |= seen.encodings
                 plaintext += seen.plaintext
         kept: list[Provider] = []
