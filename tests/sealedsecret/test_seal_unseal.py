@@ -263,3 +263,20 @@ def test_reencrypt_moves_to_newest_and_keeps_everything(key2048: SealingKey, sec
     got = decrypt_values(SealedSecret.from_dict(rotated), KeyRing.of([second_key]))
     assert got.values == {"password": b"hunter2", "user": b"admin"}
     assert got.fingerprints == {second_key.fingerprint}
+
+
+def test_diagnosis_costs_are_bounded(key2048: SealingKey, second_key: SealingKey) -> None:
+    doc = secret(stringData={f"k{i}": "v" for i in range(6)})
+    out = seal_secret(doc, key2048.certificate)  # type: ignore[arg-type]
+    out["metadata"]["name"] = "renamed"
+    ss = SealedSecret.from_dict(out)
+    ring = KeyRing.of([key2048, second_key])
+    with pytest.raises(ScopeMismatchError, match="7 items failed"):
+        decrypt_values(ss, ring)
+    # 7 items x 2 keys for the failures, plus at most 4 alternative labels x 2 keys for the first one.
+    assert ring.rsa_operations <= 7 * 2 + 4 * 2
+    quiet = KeyRing.of([key2048, second_key])
+    with pytest.raises(DecryptionError) as info:
+        decrypt_values(ss, quiet, diagnose=False)
+    assert not isinstance(info.value, ScopeMismatchError)
+    assert quiet.rsa_operations == 7 * 2

@@ -158,10 +158,12 @@ def decrypt_values(
     """Decrypt every ``encryptedData`` item (or the legacy ``spec.data`` blob).
 
     ``prefer`` is a key fingerprint to try first. When no key opens an item
-    and ``diagnose`` is true, the other plausible labels are tried to tell a
-    scope/name mismatch (:class:`ScopeMismatchError`) from a wrong key; this
-    costs extra RSA operations only on the failure path. Every failing item is
-    named in the one error raised.
+    and ``diagnose`` is true, the other plausible labels (up to four) are
+    tried on the first failing item to tell a scope/name mismatch
+    (:class:`ScopeMismatchError`) from a wrong key; this costs extra RSA
+    operations only on the failure path, once per call (pass
+    ``diagnose=False`` where failures are frequent and nobody reads why).
+    Every failing item is named in the one error raised.
     """
     label = _own_label(ss)
     if ss.legacy_data is not None:
@@ -172,7 +174,10 @@ def decrypt_values(
     for key in sorted(ss.encrypted_data):
         ciphertext = ss.ciphertext(key)
         try:
-            plaintext, fingerprint = _open(ss, ring, ciphertext, label, f"encryptedData[{key!r}]", prefer, diagnose)
+            # Diagnose only the first failing item: the extra RSA work stays bounded (the rest almost
+            # surely fail for the same reason).
+            explain = diagnose and not failures
+            plaintext, fingerprint = _open(ss, ring, ciphertext, label, f"encryptedData[{key!r}]", prefer, explain)
         except DecryptionError as exc:
             failures.append((key, exc))
             continue
@@ -184,7 +189,7 @@ def decrypt_values(
         if len(failures) == 1:
             raise first
         names = ", ".join(repr(k) for k, _ in failures)
-        cls = ScopeMismatchError if all(isinstance(e, ScopeMismatchError) for _, e in failures) else DecryptionError
+        cls = ScopeMismatchError if isinstance(first, ScopeMismatchError) else DecryptionError
         raise cls(f"{_ident(ss)}: {len(failures)} items failed to decrypt ({names}); first: {first.message}",
                   hint=first.hint)
     return DecryptedValues(values, frozenset(fingerprints))
