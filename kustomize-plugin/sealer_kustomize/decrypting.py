@@ -105,7 +105,7 @@ class Decryptor:
 
     def resolve(self, written: str) -> Path:
         """The file a manifest path names, checked against the root."""
-        path = Path(written).expanduser()
+        path = Path(written)
         if not path.is_absolute():
             path = self.base_dir / path
         if self.root is not None:

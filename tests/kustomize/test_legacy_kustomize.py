@@ -79,3 +79,20 @@ def test_threaded_decryption_gives_the_same_build(tmp_path: Path, age_key: AgeKe
     assert sequential.returncode == threaded.returncode == 0, threaded.stderr.decode()
     assert threaded.stdout == sequential.stdout
     check_built_objects(app, list(YAML(typ="safe").load_all(threaded.stdout)))
+
+
+def test_identities_are_loaded_once_per_run(tmp_path: Path, age_key: AgeKey) -> None:
+    """SOPS_AGE_KEY_CMD (a password manager, a KMS call) runs once for all files, not once per file."""
+    app = write_sample_app(tmp_path / "app", age_key)
+    counter = tmp_path / "calls"
+    command = tmp_path / "key-cmd.sh"
+    command.write_text(f"#!/bin/sh\necho call >> {counter}\ncat {age_key.key_file}\n")
+    command.chmod(0o700)
+    env = plugin_env(tmp_path, None, SOPS_AGE_KEY_CMD=str(command))
+    result = subprocess.run(
+        [str(SEALER_KUSTOMIZE), "secret-generator.yaml"], cwd=app.root, env=env, capture_output=True, check=False
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    objects = list(YAML(typ="safe").load_all(result.stdout))
+    assert len(objects) == 6  # from 7 encrypted files
+    assert counter.read_text() == "call\n"
