@@ -1,13 +1,15 @@
 """The real ``sealer seal`` CLI against our HTTP API served with a library-backed provider.
 
 ``--controller-url`` talks to the server directly (as through a port-forward);
-the API server's service-proxy route is the client's business and is tested
-with the client (tests/sealedsecret).
+without it the CLI goes, as kubeseal does, through the API server's service
+proxy, here a stand-in that forwards over HTTP as the real one does
+(:mod:`.apiserver_proxy`).
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import socket
@@ -29,6 +31,7 @@ from sealer.formats.sealedsecret.seal import seal_secret
 from sealer.formats.sealedsecret.unseal import decrypt_values
 from sealer.keys.keyring import KeyRing, SealingKey
 
+from .apiserver_proxy import TOKEN, make_apiserver
 from .fakes import FakeClock
 from .live_server import LiveServer
 from .provider import LibraryEndpoints
@@ -186,3 +189,55 @@ def test_unreachable_controller(sealer: Any, tmp_path: Path, new_key: SealingKey
         assert res.err.startswith(f"error: cannot reach controller at {url}"), res.err
         assert len(res.err.strip().splitlines()) == 1 and res.out == b""
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- kubeseal's default route: the service proxy
+
+
+@pytest.fixture
+def via_apiserver(controller: Controller, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A kubeconfig pointing at an API-server stand-in that proxies to the controller; yields its URL."""
+    app = functools.partial(
+        make_apiserver, controller.url, namespace="kube-system", service="sealed-secrets-controller"
+    )
+    with LiveServer(app) as apiserver:
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": "e2e",
+                    "clusters": [{"name": "c", "cluster": {"server": apiserver.url}}],
+                    "users": [{"name": "u", "user": {"token": TOKEN}}],
+                    "contexts": [{"name": "e2e", "context": {"cluster": "c", "user": "u", "namespace": "shop"}}],
+                }
+            )
+        )
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+        yield apiserver.url
+
+
+def test_default_route_through_the_apiserver_service_proxy(
+    sealer: Any, controller: Controller, via_apiserver: str, old_key: SealingKey, new_key: SealingKey, tmp_path: Path
+) -> None:
+    # No --cert, no --controller-url: kubeseal's defaults (kube-system/sealed-secrets-controller).
+    assert new_key.certificate is not None and old_key.certificate is not None
+    fetched = sealer("--fetch-cert")
+    assert fetched.code == 0, fetched.err
+    assert fetched.out == rsa_keys.certificate_to_pem(new_key.certificate)
+    (tmp_path / "secret.yaml").write_bytes(SECRET_YAML)
+    sealed = sealer("-f", str(tmp_path / "secret.yaml"), "-w", str(tmp_path / "sealed.json"))
+    assert sealed.code == 0, sealed.err
+    assert sealer("--validate", "-f", str(tmp_path / "sealed.json")).code == 0
+    assert controller.provider.unsealed_by == {new_key.fingerprint: {"shop/db"}}
+    old = write(tmp_path / "old.json", seal_secret(manifests.load_documents(SECRET_YAML)[0], old_key.certificate))
+    rotated = sealer("--re-encrypt", "-f", str(old), "-w", str(tmp_path / "rotated.json"))
+    assert rotated.code == 0, rotated.err
+    doc = manifests.load_documents((tmp_path / "rotated.json").read_bytes())[0]
+    assert decrypt_values(SealedSecret.from_dict(doc), KeyRing.of([new_key])).fingerprints == {new_key.fingerprint}
+    foreign = dict(doc, metadata={**doc["metadata"], "name": "elsewhere"})
+    bad = sealer("--validate", "-f", str(write(tmp_path / "bad.json", foreign)))
+    assert bad.code == ExitCode.DECRYPTION and "shop/elsewhere" in bad.err, bad.err
+    missing = sealer("--fetch-cert", "--controller-name", "nope")
+    assert missing.code == ExitCode.NETWORK and "not found" in missing.err, missing.err
