@@ -21,6 +21,11 @@ Ours:
   changes nothing should add 0
 * ``sealer_keys`` - private keys held
 * ``sealer_reconcile_duration_seconds`` - time to reconcile one SealedSecret
+* ``process_*`` (resident memory, CPU, open files) and ``python_info``, as
+  Go's default registry gives Bitnami's ``process_*`` and ``go_*``
+
+The exposition leaves out the Python client's ``*_created`` series: Go's has
+none, and they would double the series count of every labelled counter.
 
 Everything lives in a private :class:`~prometheus_client.CollectorRegistry`,
 never the process-global one, so tests and several controllers in a process do
@@ -34,7 +39,16 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Metric,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
@@ -142,6 +156,8 @@ class ControllerMetrics:
             buckets=RECONCILE_BUCKETS,
             registry=r,
         )
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
 
     # --- Bitnami's bookkeeping -------------------------------------------------------------
 
@@ -218,7 +234,20 @@ class ControllerMetrics:
         return instrument
 
     def exposition(self) -> bytes:
-        return bytes(generate_latest(self.registry))
+        return bytes(generate_latest(_WithoutCreated(self.registry)))
+
+
+class _WithoutCreated:
+    """A registry view without ``*_created`` samples (what Go's client exposes)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self._registry.collect():
+            if family.type in ("counter", "histogram", "summary"):
+                family.samples = [s for s in family.samples if not s.name.endswith("_created")]
+            yield family
 
 
 def create_metrics_app(metrics: ControllerMetrics) -> web.Application:

@@ -84,6 +84,8 @@ async def test_http_metrics_have_bitnami_names_and_labels(stack: Stack) -> None:
     )
     assert les == [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf")]
     assert value(s, "sealed_secrets_controller_build_info", revision="v-test") == 1
+    assert not [name for name, _ in s if name.endswith("_created")]  # as Go's client: no *_created series
+    assert value(s, "process_resident_memory_bytes") > 10_000_000  # what the RSS target is read from
 
 
 @pytest.mark.asyncio
