@@ -120,9 +120,18 @@ def load_documents(data: bytes | str, *, source: str = "input") -> list[Any]:
 # --- emitting ---------------------------------------------------------------------------------
 
 
+_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
+
+
 def dump_json(doc: Any) -> bytes:
-    """kubeseal's JSON: 2-space indent, UTF-8, a trailing newline."""
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """kubeseal's JSON: 2-space indent, UTF-8, a trailing newline, and Go's HTML-safe escapes.
+
+    Go's encoder writes ``<``, ``>``, ``&``, U+2028 and U+2029 as ``\\u`` escapes; those characters
+    can only occur inside strings, so replacing them after ``json.dumps`` is exact.
+    """
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return (_GO_ESCAPE_RE.sub(lambda m: _GO_ESCAPES[m.group(0)], text) + "\n").encode("utf-8")
 
 
 def _scalar(value: Any) -> str:

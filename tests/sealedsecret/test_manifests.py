@@ -122,3 +122,10 @@ def test_round_trip_json_keeps_order_and_indent() -> None:
     assert json.loads(dump_round_trip(rt))["spec"]["encryptedData"] == {"z": "1", "a": "2", "m": "3"}
     assert list(json.loads(dump_round_trip(rt))["spec"]["encryptedData"]) == ["z", "a", "m"]
     assert dump_round_trip(rt).decode().startswith('{\n    "kind"')
+
+
+def test_json_escapes_like_go() -> None:
+    doc = {"note": "<a href='x'>&</a>\u2028é"}
+    text = dump_json(doc)
+    assert text == b'{\n  "note": "\\u003ca href=\'x\'\\u003e\\u0026\\u003c/a\\u003e\\u2028\xc3\xa9"\n}\n'
+    assert json.loads(text) == doc
