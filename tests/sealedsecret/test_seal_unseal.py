@@ -280,3 +280,15 @@ def test_diagnosis_costs_are_bounded(key2048: SealingKey, second_key: SealingKey
         decrypt_values(ss, quiet, diagnose=False)
     assert not isinstance(info.value, ScopeMismatchError)
     assert quiet.rsa_operations == 7 * 2
+
+
+def test_json_key_order_is_gos(key2048: SealingKey) -> None:
+    doc = secret()
+    doc["metadata"]["labels"] = {"z": "1", "a": "2"}
+    doc["metadata"]["annotations"] = {"y": "1", "b": "2"}
+    out = seal_secret(doc, key2048.certificate, scope=Scope.NAMESPACE_WIDE)  # type: ignore[arg-type]
+    meta = out["spec"]["template"]["metadata"]
+    assert list(meta) == ["name", "namespace", "creationTimestamp", "labels", "annotations"]
+    assert list(meta["labels"]) == ["a", "z"]
+    assert list(meta["annotations"]) == ["b", "sealedsecrets.bitnami.com/namespace-wide", "y"]
+    assert list(out["spec"]) == ["template", "encryptedData"]

@@ -160,13 +160,14 @@ def _template_metadata(
         annotations.pop(NAMESPACE_WIDE_ANNOTATION, None)
         annotations.pop(CLUSTER_WIDE_ANNOTATION, None)
         annotations.update(scope_annotations(scope_override))
+    labels = dict(meta.get("labels") or {})
     fields: dict[str, Any] = {
         "name": name,
         "generateName": meta.get("generateName"),
         "namespace": namespace,
         "creationTimestamp": None,  # kubeseal (Go's metav1.Time) always writes it, as null
-        "labels": dict(meta.get("labels") or {}),
-        "annotations": annotations,
+        "labels": {key: labels[key] for key in sorted(labels)},  # Go marshals maps sorted
+        "annotations": {key: annotations[key] for key in sorted(annotations)},
         "finalizers": list(meta.get("finalizers") or []),
     }
     return {k: v for k, v in fields.items() if k == "creationTimestamp" or v}
