@@ -57,13 +57,17 @@ _TEXT = "text/plain"
 
 
 class ControllerEndpoints(Protocol):
-    """What the HTTP API needs from the controller; each call may be made concurrently."""
+    """What the HTTP API needs from the controller; each call may be made concurrently.
+
+    ``verify`` and ``rotate`` are awaited (write them ``async def``): they do RSA
+    work, which belongs on a thread or process pool, not on the event loop.
+    """
 
     def certificate_pem(self) -> bytes:
         """PEM of the sealing certificate (the newest key's); raise a SealerError if there is none."""
         ...
 
-    async def verify(self, body: bytes) -> None:
+    def verify(self, body: bytes, /) -> Awaitable[None]:
         """Return if ``body`` (a SealedSecret, JSON or YAML) decrypts with a key we hold.
 
         Raise :class:`~sealer.errors.DecryptionError` if it does not, and an
@@ -71,7 +75,7 @@ class ControllerEndpoints(Protocol):
         """
         ...
 
-    async def rotate(self, body: bytes) -> bytes:
+    def rotate(self, body: bytes, /) -> Awaitable[bytes]:
         """Re-seal ``body`` with the newest key; return the new SealedSecret as JSON bytes."""
         ...
 

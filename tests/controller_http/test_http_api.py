@@ -187,3 +187,31 @@ def test_gcra_rate_one_burst_zero_and_bounds() -> None:
         GcraLimiter(2, -1)
     assert bitnami_key("/v1/verify", "10.0.0.1, 10.0.0.2") == "10.0.0.1, 10.0.0.2\n/v1/verify\n"
     assert bitnami_key("/v1/verify", None) == "\n/v1/verify\n"
+
+
+@pytest.mark.asyncio
+async def test_endpoints_from_plain_callables() -> None:
+    seen: list[bytes] = []
+
+    async def verify(body: bytes) -> None:
+        seen.append(body)
+
+    async def rotate(body: bytes) -> bytes:
+        return b"{}"
+
+    endpoints = http_api.Endpoints(
+        certificate_pem=lambda: b"PEM", verify=verify, rotate=rotate, keys_report=lambda: {"keys": []}
+    )
+    runner = await http_api.start_http_server(http_api.create_app(endpoints), "127.0.0.1:0")
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = http_api.bound_url(runner)
+            async with session.post(url + "/v1/verify", data=b"x") as resp:
+                assert resp.status == 200 and resp.headers["X-RateLimit-Limit"] == "3"
+            async with session.get(url + "/healthz") as resp:
+                assert await resp.read() == b"ok\n"
+            async with session.get(url + "/v1/cert.pem") as resp:
+                assert await resp.read() == b"PEM"
+    finally:
+        await runner.cleanup()
+    assert seen == [b"x"]
