@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sealer.encryption_at_rest import values
+from sealer.encryption_at_rest import k8s_object, values
 from sealer.encryption_at_rest.config import KEYED_PROVIDERS, EncryptionConfiguration, Provider
 from sealer.encryption_at_rest.k8s_object import encoding_of
 from sealer.encryption_at_rest.lifecycle import ResourceUsage, Usage
@@ -33,8 +33,9 @@ STALE = "stale"
 UNDECRYPTABLE = "undecryptable"
 UNKNOWN = "unknown"
 UNCONFIGURED = "unconfigured"
-FINDINGS = (PLAINTEXT, STALE, UNDECRYPTABLE, UNKNOWN, UNCONFIGURED)
-PROBLEMS = (UNDECRYPTABLE, UNKNOWN, UNCONFIGURED)  # values whose key use we cannot vouch for
+MISPLACED = "misplaced"  # decrypts, but to an object of another name/namespace: copied between keys
+FINDINGS = (PLAINTEXT, STALE, UNDECRYPTABLE, UNKNOWN, UNCONFIGURED, MISPLACED)
+PROBLEMS = (UNDECRYPTABLE, UNKNOWN, UNCONFIGURED, MISPLACED)  # values whose key use we cannot vouch for
 
 _Verdict = tuple[str, bool | None, str]
 
@@ -57,6 +58,22 @@ class AuditOptions:
     config: EncryptionConfiguration | None = None
     etcd_prefix: str = "/registry"
     kms_key_ids: dict[str, str] = field(default_factory=dict)  # KMS v2 plugin name -> current key ID
+
+
+def _misplaced(shape: k8s_object.ObjectShape, etcd_key: bytes) -> str:
+    """Why the object does not belong at ``etcd_key`` (empty if it does, or if we cannot tell).
+
+    aescbc and secretbox do not bind a value to its etcd key, so someone with
+    write access to etcd can swap two Secrets' values unnoticed by the API server.
+    """
+    if shape.name is None:
+        return ""
+    parts = etcd_key.decode("utf-8", "replace").rstrip("/").split("/")
+    name, namespace = parts[-1], parts[-2] if len(parts) >= 2 else ""
+    if shape.name != name or (shape.namespace and shape.namespace != namespace):
+        where = f"{shape.namespace}/{shape.name}" if shape.namespace else shape.name
+        return f"decrypts to {shape.kind or 'an object'} {where}, not the object at this key"
+    return ""
 
 
 class _Keyring:
@@ -141,10 +158,13 @@ class Auditor:
                         continue
                     material = self._keys.material(entry_index, p_index, k_index, provider)
                     try:
-                        values.open_local(provider.kind, material, stored.body, record.key)
+                        plaintext = values.open_local(provider.kind, material, stored.body, record.key)
                     except DecryptionError as exc:
                         failure = exc.message
                         continue
+                    misplaced = _misplaced(k8s_object.parse_object(plaintext), record.key)
+                    if misplaced:
+                        return MISPLACED, True, misplaced
                     if position or k_index:
                         return STALE, True, "not the current write key"
                     return OK, True, ""

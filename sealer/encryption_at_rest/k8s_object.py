@@ -32,6 +32,8 @@ class ObjectShape:
     encoding: str  # "protobuf" | "json" | "cbor"
     api_version: str | None
     kind: str | None
+    name: str | None = None  # metadata.name / metadata.namespace, when readable
+    namespace: str | None = None
 
 
 def encoding_of(data: bytes) -> str | None:
@@ -49,8 +51,9 @@ def parse_object(data: bytes) -> ObjectShape:
     """Check that ``data`` is a serialized Kubernetes object and say what it is; FormatError if not."""
     encoding = encoding_of(data)
     if encoding == "protobuf":
-        api_version, kind = _unknown_type_meta(data[len(PROTOBUF_MAGIC) :])
-        return ObjectShape("protobuf", api_version, kind)
+        api_version, kind, raw = _unknown_parts(data[len(PROTOBUF_MAGIC) :])
+        name, namespace = _object_meta(raw)
+        return ObjectShape("protobuf", api_version, kind, name, namespace)
     if encoding == "json":
         try:
             obj = json.loads(data)
@@ -59,16 +62,22 @@ def parse_object(data: bytes) -> ObjectShape:
         if not isinstance(obj, dict):
             raise FormatError("JSON value is not an object")
         json_version, json_kind = obj.get("apiVersion"), obj.get("kind")
-        return ObjectShape("json", json_version if isinstance(json_version, str) else None,
-                           json_kind if isinstance(json_kind, str) else None)
+        raw_meta = obj.get("metadata")
+        meta: dict[str, object] = raw_meta if isinstance(raw_meta, dict) else {}
+        return ObjectShape("json", _str_or_none(json_version), _str_or_none(json_kind),
+                           _str_or_none(meta.get("name")), _str_or_none(meta.get("namespace")))
     if encoding == "cbor":
         return ObjectShape("cbor", None, None)
     raise FormatError("not a serialized Kubernetes object (no k8s\\x00, JSON or CBOR prefix)")
 
 
-def _unknown_type_meta(message: bytes) -> tuple[str, str]:
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _unknown_parts(message: bytes) -> tuple[str, str, bytes]:
     api_version = kind = None
-    raw_seen = False
+    raw: bytes | None = None
     for number, wire_type, value in protowire.fields(message):
         if number == 1 and wire_type == protowire.LENGTH_DELIMITED:
             assert isinstance(value, bytes)
@@ -79,10 +88,29 @@ def _unknown_type_meta(message: bytes) -> tuple[str, str]:
                     elif sub_number == 2:
                         kind = _utf8(sub_value)
         elif number == 2 and wire_type == protowire.LENGTH_DELIMITED:
-            raw_seen = True
-    if not kind or api_version is None or not raw_seen:
+            assert isinstance(value, bytes)
+            raw = value
+    if not kind or api_version is None or raw is None:
         raise FormatError("k8s\\x00 envelope without typeMeta.kind or raw")
-    return api_version, kind
+    return api_version, kind, raw
+
+
+def _object_meta(raw: bytes) -> tuple[str | None, str | None]:
+    """``metadata`` is field 1 of every top-level built-in type; in ObjectMeta, name is 1 and namespace 3."""
+    try:
+        for number, wire_type, value in protowire.fields(raw):
+            if number == 1 and wire_type == protowire.LENGTH_DELIMITED and isinstance(value, bytes):
+                name = namespace = None
+                for sub_number, sub_type, sub_value in protowire.fields(value):
+                    if sub_type == protowire.LENGTH_DELIMITED and isinstance(sub_value, bytes):
+                        if sub_number == 1:
+                            name = sub_value.decode("utf-8", "replace")
+                        elif sub_number == 3:
+                            namespace = sub_value.decode("utf-8", "replace")
+                return name, namespace
+    except FormatError:
+        pass  # an object we cannot look into further is still an object
+    return None, None
 
 
 def _utf8(value: bytes) -> str:

@@ -52,7 +52,7 @@ def test_exact_names_win_over_group_wildcards() -> None:
     config = _conf({"resources": ["secrets"], "providers": [_box("a", a)]},
                    {"resources": ["*."], "providers": [_box("b", b)]})
     assert _judge(config, independent.secretbox("b", b, OBJ)) == ("undecryptable", False)  # not in secrets' chain
-    cm = b"/registry/configmaps/ns/c"
+    cm = b"/registry/configmaps/ns/s"
     assert _judge(config, independent.secretbox("b", b, OBJ), cm) == ("ok", True)
     assert [e.resources for e in config.entries_for("deployments.apps")] == []
 
@@ -74,3 +74,16 @@ def test_identity_first_still_reads_encrypted_values_with_later_providers() -> N
         {"identity": {}}, {"aesgcm": {"keys": [{"name": "g", "secret": _b64(key)}]}}]})
     assert _judge(config, independent.aesgcm("g", key, OBJ, KEY)) == ("stale", True)
     assert _judge(config, OBJ) == ("plaintext", None)
+
+
+def test_values_swapped_between_keys_are_misplaced() -> None:
+    """secretbox and aescbc do not bind a value to its etcd key; the audit checks the object's own name."""
+    key = os.urandom(32)
+    config = _conf({"resources": ["secrets"], "providers": [_box("k", key)]})
+    other = independent.secret_object("other", "ns", {"k": b"v"})
+    item = Auditor(AuditOptions(config=config)).judge(Record(KEY, 7, independent.secretbox("k", key, other), True))
+    assert (item.status, item.verified) == ("misplaced", True)
+    assert "ns/other" in item.detail
+    foreign_ns = independent.secret_object("s", "elsewhere", {"k": b"v"})
+    assert _judge(config, independent.secretbox("k", key, foreign_ns))[0] == "misplaced"
+    assert _judge(config, independent.secretbox("k", key, OBJ)) == ("ok", True)

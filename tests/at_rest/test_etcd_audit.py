@@ -176,8 +176,8 @@ def test_cli_table_json_and_exit_codes(etcd_server: EtcdServer, scenario: Scenar
             assert base64.b64encode(key).decode() not in text
     # A clean prefix exits 0.
     clean = f"/t{uuid.uuid4().hex[:8]}"
-    etcd_server.put(f"{clean}/secrets/a/b".encode(),
-                    independent.secretbox("new", scenario.keys["new"], _obj("b")))
+    etcd_server.put(f"{clean}/secrets/a/b".encode(), independent.secretbox(
+        "new", scenario.keys["new"], independent.secret_object("b", "a", {"k": b"v"})))
     assert run(["etcd", "audit", "--endpoints", etcd_server.endpoint, "--etcd-prefix", clean,
                 "--encryption-config", str(cfg)]) == 0
 
