@@ -15,10 +15,8 @@ strings; ``None`` discovers them from the environment exactly as sops does.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hmac
 import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,7 +59,15 @@ def _input_store(input_type: str | None, filename: str) -> Store:
 
 
 def _now_rfc3339() -> str:
-    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    import datetime
+
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _new_data_key() -> bytes:
+    import secrets
+
+    return secrets.token_bytes(sops_aead.KEY_SIZE)
 
 
 def _resolve_identities(identities: Sequence[object] | None) -> tuple[list[Any], str]:
@@ -364,7 +370,7 @@ def encrypt(
             )
     selectors = selectors.effective()
     metadata = Metadata(key_groups=groups, last_modified="", mac="", selectors=selectors, shamir_threshold=threshold)
-    key = secrets.token_bytes(sops_aead.KEY_SIZE)
+    key = _new_data_key()
     _wrap_data_key(metadata, key)
     _seal(branches, metadata, key, None)
     return out_store.emit_encrypted(branches, metadata)
@@ -386,7 +392,7 @@ def reencrypt(decrypted: DecryptedFile, *, output_type: str | None = None, new_k
     key = decrypted.data_key
     stash: Stash | None = decrypted.stash
     if new_key:
-        key = secrets.token_bytes(sops_aead.KEY_SIZE)
+        key = _new_data_key()
         stash = None
         _wrap_data_key(decrypted.metadata, key)
         decrypted.data_key = key

@@ -9,15 +9,10 @@ Failures are :class:`~sealer.errors.SealerError` and become exit statuses in
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
-import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -279,6 +274,9 @@ def unset(file: str, path: str, input_type: str | None) -> None:
 
 
 def _editor() -> list[str]:
+    import shlex
+    import shutil
+
     for variable in ("SOPS_EDITOR", "EDITOR"):
         command = os.environ.get(variable)
         if command:
@@ -290,9 +288,12 @@ def _editor() -> list[str]:
     raise InputError("no editor found: set $EDITOR (or $SOPS_EDITOR)")
 
 
-@contextlib.contextmanager
+@contextmanager
 def _private_file(suffix: str, content: bytes) -> Iterator[Path]:
     """A 0600 file in a fresh 0700 directory, removed (with the directory) whatever happens."""
+    import shutil
+    import tempfile
+
     directory = Path(tempfile.mkdtemp(prefix="sealer-sops-"))
     path = directory / f"plaintext{suffix}"
     try:
@@ -301,8 +302,7 @@ def _private_file(suffix: str, content: bytes) -> Iterator[Path]:
             handle.write(content)
         yield path
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        path.unlink(missing_ok=True)
         shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -321,6 +321,9 @@ _EXAMPLES = {
 @click.option("--config", type=click.Path(dir_okay=False, exists=True), help="Path to .sops.yaml (new files).")
 def edit(file: str, input_type: str | None, age: tuple[str, ...], config: str | None) -> None:
     """Open FILE decrypted in $EDITOR (a 0600 temp file), then re-encrypt it; creates FILE if missing."""
+    import hashlib
+    import subprocess
+
     from sealer.api import sops as api
     from sealer.atomic_write import atomic_write
     from sealer.formats.sops.stores import format_for_path, store_for

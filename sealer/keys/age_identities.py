@@ -16,8 +16,6 @@ result names sources, never key material.
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -131,6 +129,9 @@ def discover(env: Mapping[str, str] | None = None) -> IdentitySet:
     else:
         result.unused.append(SOPS_AGE_KEY_FILE)
     if SOPS_AGE_KEY_CMD in env:
+        import shlex
+        import subprocess
+
         command = env[SOPS_AGE_KEY_CMD]
         try:
             argv = shlex.split(command)

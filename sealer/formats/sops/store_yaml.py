@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -239,16 +240,16 @@ def _comment_lines(text: str, spans: list[tuple[int, int]]) -> list[_CommentLine
     return out
 
 
-def _place_comments(doc: _Doc, comments: list[_CommentLine], builder: _Builder) -> None:
+def _place_comments(doc: _Doc, comments: list[_CommentLine], counter: Iterator[int]) -> None:
     entries = sorted(doc.entries, key=lambda e: e.index)
     root = doc.root
     for comment in comments:
-        builder.seq += 1
+        seq = next(counter)
         if not comment.full_line:
             on_line = [e for e in entries if e.line == comment.line and e.index < comment.index]
             if on_line:
                 target = max(on_line, key=lambda e: (e.container.depth, e.index))
-                target.container.entries.append(((target.index, 0, builder.seq), Comment(comment.text)))
+                target.container.entries.append(((target.index, 0, seq), Comment(comment.text)))
                 continue
         before = [e for e in entries if e.index < comment.index]
         after = [e for e in entries if e.index > comment.index]
@@ -276,7 +277,7 @@ def _place_comments(doc: _Doc, comments: list[_CommentLine], builder: _Builder) 
             if doc.empty_root is not None:
                 doc.empty_root.append(TreeItem(Comment(comment.text), None))
             continue
-        chosen.entries.append(((comment.index, 0, builder.seq), Comment(comment.text)))
+        chosen.entries.append(((comment.index, 0, seq), Comment(comment.text)))
 
 
 def _assemble(value: Any, anchors: dict[str, Any], done: set[int]) -> Value:
@@ -303,31 +304,47 @@ def _assemble(value: Any, anchors: dict[str, Any], done: set[int]) -> Value:
     return value  # type: ignore[no-any-return]
 
 
-def load(text: str) -> list[Branch]:
-    """Parse YAML text into branches (one per document), comments included."""
+def _read_events(text: str) -> tuple[list[_Doc], list[_CommentLine], dict[str, Any]]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    if text.startswith("\ufeff"):
-        text = text[1:]
     try:
         events = list(YAML(typ="safe", pure=True).parse(io.StringIO(text)))
     except YAMLError as exc:
         raise FormatError(f"not valid YAML: {_yaml_problem(exc)}") from None
-    spans = [
-        (e.start_mark.index, e.end_mark.index) for e in events if type(e).__name__ == "ScalarEvent"
-    ]
+    spans = [(e.start_mark.index, e.end_mark.index) for e in events if type(e).__name__ == "ScalarEvent"]
     builder = _Builder(events, text)
     docs = builder.build()
-    comments = _comment_lines(text, spans)
+    return docs, _comment_lines(text, spans), builder.anchors
+
+
+def load(text: str, *, fast: bool = True) -> list[Branch]:
+    """Parse YAML text into branches (one per document), comments included.
+
+    The common shape (what go-yaml writes) is read by :mod:`.yaml_fast`; anything
+    else, or ``fast=False``, goes through ruamel.yaml's parser.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    parsed = None
+    if fast:
+        from sealer.formats.sops import yaml_fast
+
+        parsed = yaml_fast.parse(text)
+    anchors: dict[str, Any] = {}
+    if parsed is not None:
+        docs, comments = parsed
+    else:
+        docs, comments, anchors = _read_events(text)
+    counter = itertools.count(1)
     branches: list[Branch] = []
     for number, doc in enumerate(docs):
         upper = docs[number + 1].start if number + 1 < len(docs) else len(text) + 1
         mine = [c for c in comments if doc.start <= c.index < upper or (number == 0 and c.index < doc.start)]
-        _place_comments(doc, mine, builder)
+        _place_comments(doc, mine, counter)
     for doc in docs:
         if doc.root is not None:
-            built = _assemble(doc.root, builder.anchors, set())
+            built = _assemble(doc.root, anchors, set())
             assert isinstance(built, Branch)
             branches.append(built)
         else:

@@ -9,9 +9,6 @@ on it.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import calendar
 import math
 import re
 
@@ -59,6 +56,8 @@ def parse_timestamp(text: str) -> Timestamp | None:
     match = _TIMESTAMP.match(text)
     if match is None:
         return None
+    import calendar
+
     year, month, day = int(match[1]), int(match[2]), int(match[3])
     if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
         return None
@@ -134,6 +133,9 @@ def resolve_tagged(text: str, tag: str) -> Leaf:
     if short == "!!str":
         return text
     if short == "!!binary":
+        import base64
+        import binascii
+
         try:
             return base64.b64decode("".join(text.split()), validate=True).decode("utf-8", "surrogateescape")
         except (binascii.Error, ValueError):
