@@ -9,9 +9,11 @@ unknown or ill-typed keys).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -69,14 +71,27 @@ def test_runnable_blocks_succeed(doc: Path, tmp_path: Path) -> None:
     doc_blocks = [b for b in ALL_BLOCKS if b.path == doc and b.runs_here]
     work = tmp_path / "work"
     work.mkdir()
-    result = subprocess.run(
-        ["bash", "-c", _script(doc_blocks)],
-        cwd=work,
-        env=_environment(tmp_path / "home"),
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    (tmp_path / "home").mkdir()
+    # Its own session, so that anything a block leaves running in the background (a local
+    # controller, an emulator) is stopped with it, by process group. Output goes to files, not
+    # pipes: a background process holding a pipe open would keep us waiting for its end.
+    out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(
+            ["bash", "-c", _script(doc_blocks)],
+            cwd=work,
+            env=_environment(tmp_path / "home"),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        try:
+            returncode = process.wait(timeout=240)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    result = subprocess.CompletedProcess(process.args, returncode, out_path.read_text(), err_path.read_text())
     if result.returncode != 0:
         steps = [line for line in result.stderr.splitlines() if line.startswith(STEP)]
         where = steps[-1].removeprefix(STEP).strip() if steps else "before the first command"
