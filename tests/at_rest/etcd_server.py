@@ -106,6 +106,20 @@ class EtcdServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> EtcdServer:
+        """Start and wait until it answers; retry on fresh ports if another process took ours meanwhile."""
+        for attempt in range(3):
+            try:
+                return self._start()
+            except RuntimeError:
+                self.stop()
+                if attempt == 2:
+                    raise
+                shutil.rmtree(self.workdir / "data", ignore_errors=True)
+                self.client_port, self.peer_port = free_port(), free_port()
+                self.endpoint = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.client_port}"
+        raise AssertionError("unreachable")
+
+    def _start(self) -> EtcdServer:
         args = [
             ETCD, "--name", "test", "--data-dir", str(self.workdir / "data"),
             "--listen-client-urls", self.endpoint, "--advertise-client-urls", self.endpoint,
