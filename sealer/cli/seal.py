@@ -81,6 +81,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("kubeconfig", "Path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config)", metavar="FILE"),
     Option("context", "kubeconfig context to use", metavar="NAME"),
     Option("namespace", "Namespace of the Secret (default: the kubeconfig context's)", short="n", metavar="NS"),
+    Option("request-timeout", "Timeout for each request to the API server or controller (e.g. 10s, 1m; 0 = none)",
+           default="30s", metavar="DURATION"),
+    Option("version", "Print the version and exit", kind="bool"),
     Option("help", "Show this help", short="h", kind="bool"),
 )
 _BY_LONG = {o.long: o for o in OPTIONS}
@@ -156,7 +159,7 @@ def parse_args(args: Sequence[str], environ: Any = None) -> SealOptions:
         _set(opts, option, inline, flag)
     env = os.environ if environ is None else environ
     for option in OPTIONS:
-        if option.alias_of or option.dest in opts.given or option.long == "help":
+        if option.alias_of or option.dest in opts.given or option.long in ("help", "version"):
             continue
         if option.env in env:
             _set(opts, option, env[option.env], option.env)
@@ -197,6 +200,23 @@ def _read_file(path: str, what: str) -> bytes:
         raise InputError(f"cannot read {what} {path!r}: {exc.strerror or exc}", hint="check the path") from None
 
 
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _timeout(text: str) -> float | None:
+    """kubectl's --request-timeout: a bare number of seconds or a Go duration such as 1m30s; 0 means none."""
+    import re
+
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+    else:
+        parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise UsageError(f"--request-timeout {text!r} is not a duration", hint="e.g. 30s, 1m or 2m30s")
+        seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+    return seconds or None
+
+
 def _target(opts: SealOptions) -> ControllerTarget:
     from sealer.kube.controller_proxy import ControllerTarget
 
@@ -206,6 +226,7 @@ def _target(opts: SealOptions) -> ControllerTarget:
         namespace=opts.controller_namespace,
         kubeconfig=opts.kubeconfig or None,
         context=opts.context or None,
+        timeout=_timeout(opts.request_timeout),
     )
 
 
@@ -215,7 +236,7 @@ def _certificate_bytes(opts: SealOptions) -> bytes:
         if cert.startswith(("http://", "https://")):
             from sealer.kube.controller_proxy import fetch_url
 
-            return fetch_url(cert)
+            return fetch_url(cert, timeout=_timeout(opts.request_timeout))
         if cert.startswith("file://"):
             cert = cert[len("file://") :]
         try:
@@ -295,6 +316,7 @@ class _Run:
         opts = self.opts
         if opts.format not in ("json", "yaml"):
             raise UsageError(f"unsupported output format {opts.format!r}", hint="use -o json or -o yaml")
+        _timeout(opts.request_timeout)  # reject a bad value even when no request is made
         if opts.from_file and not opts.raw:
             raise UsageError("--from-file requires --raw", hint="add --raw to seal a single value")
         if opts.re_encrypt and not opts.sealed_secret_file and opts.secret_file:
@@ -411,8 +433,13 @@ def run_seal(
     """Run ``sealer seal ARGS``; SealerErrors propagate to :func:`sealer.cli.main.run`."""
     opts = parse_args(args, environ)
     out = stdout if stdout is not None else sys.stdout.buffer
-    if opts.help:
-        out.write(help_text().encode())
+    if opts.help or opts.version:
+        if opts.help:
+            out.write(help_text().encode())
+        else:
+            from sealer import __version__
+
+            out.write(f"sealer version: {__version__}\n".encode())
         out.flush()
         return 0
     runner = _Run(

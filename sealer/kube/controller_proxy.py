@@ -60,8 +60,8 @@ class ControllerTarget:
     """Service namespace (kubeseal ``--controller-namespace``)."""
     kubeconfig: str | None = None
     context: str | None = None
-    timeout: float = 30.0
-    """Seconds for each HTTP request."""
+    timeout: float | None = 30.0
+    """Seconds for each HTTP request (None: no limit)."""
 
     def describe(self) -> str:
         if self.url:
@@ -76,7 +76,7 @@ class _Response:
 
 
 def _http(
-    method: str, url: str, *, body: bytes | None, headers: dict[str, str], timeout: float, what: str
+    method: str, url: str, *, body: bytes | None, headers: dict[str, str], timeout: float | None, what: str
 ) -> _Response:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise NetworkError(f"{what}: only http and https URLs are supported", hint=f"got {url!r}")
@@ -94,7 +94,7 @@ def _http(
         ) from None
 
 
-def fetch_url(url: str, *, timeout: float = 30.0) -> bytes:
+def fetch_url(url: str, *, timeout: float | None = 30.0) -> bytes:
     """GET an http(s) URL (``--cert https://...``); non-200 is a :class:`NetworkError`."""
     response = _http("GET", url, body=None, headers={"Accept": _PEM_ACCEPT}, timeout=timeout, what=url)
     if response.status != 200:

@@ -387,3 +387,16 @@ def test_help(sealer_cli: CLI) -> None:
     assert res.code == 0
     for flag in ("--cert", "--controller-name", "--recovery-private-key", "--merge-into", "-w, --sealed-secret-file"):
         assert flag.encode() in res.out
+
+
+def test_version_and_request_timeout(sealer_cli: CLI, cert_file: Path) -> None:
+    from sealer import __version__
+    from sealer.cli.seal import _timeout
+
+    res = sealer_cli("seal", "--version")
+    assert res.code == 0 and res.out == f"sealer version: {__version__}\n".encode()
+    assert [_timeout(t) for t in ("30s", "1m30s", "250ms", "2", "0", "1h")] == [30, 90, 0.25, 2, None, 3600]
+    bad = sealer_cli("seal", "--cert", str(cert_file), "--request-timeout", "soon", "--fetch-cert",
+                     "--controller-url", "http://127.0.0.1:1")
+    bad.assert_clean_failure(2)
+    assert "--request-timeout" in bad.err
