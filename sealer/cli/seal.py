@@ -287,8 +287,9 @@ class _Run:
             self.stderr.write(f"(tty detected: expecting {expecting} in stdin)\n")
         return self.stdin.read()
 
-    def write(self, data: bytes, *, private: bool = False) -> None:
-        path = self.opts.sealed_secret_file
+    def write(self, data: bytes, *, private: bool = False, path: str | None = None) -> None:
+        """To ``path`` (default ``-w FILE``) atomically, else stdout; ``private`` files get mode 0600."""
+        path = path or self.opts.sealed_secret_file
         if path:
             from sealer.atomic_write import atomic_write
 
@@ -375,7 +376,6 @@ class _Run:
 
     def merge(self, cert: Any) -> int:
         from sealer.api import sealedsecrets as api
-        from sealer.atomic_write import atomic_write
 
         path = self.opts.merge_into
         existing = _read_file(path, "SealedSecret file")
@@ -389,7 +389,7 @@ class _Run:
             source=self.source,
             target=path,
         )
-        atomic_write(path, merged)
+        self.write(merged, path=path)
         return 0
 
     def raw(self, cert: Any) -> int:

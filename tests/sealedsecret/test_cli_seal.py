@@ -400,3 +400,13 @@ def test_version_and_request_timeout(sealer_cli: CLI, cert_file: Path) -> None:
                      "--controller-url", "http://127.0.0.1:1")
     bad.assert_clean_failure(2)
     assert "--request-timeout" in bad.err
+
+
+def test_unwritable_outputs_are_clean_errors(sealer_cli: CLI, cert_file: Path, tmp_path: Path) -> None:
+    missing_dir = tmp_path / "no" / "such" / "out.json"
+    res = sealer_cli("seal", "--cert", str(cert_file), "-w", str(missing_dir), stdin=SECRET_YAML)
+    res.assert_clean_failure(3, secrets=PLAINTEXTS)
+    assert "cannot write" in res.err
+    sealer_cli("seal", "--cert", str(cert_file), "--merge-into", str(tmp_path / "absent.yaml"),
+               stdin=SECRET_YAML).assert_clean_failure(3)
+    sealer_cli("seal", "--cert", str(cert_file), "-f", str(tmp_path / "absent.yaml")).assert_clean_failure(3)
