@@ -35,6 +35,7 @@ __all__ = [
     "DecryptedFile",
     "decrypt",
     "decrypt_file",
+    "discover_identities",
     "encrypt",
     "format_for_path",
     "reencrypt",
@@ -68,6 +69,22 @@ def _new_data_key() -> bytes:
     import secrets
 
     return secrets.token_bytes(sops_aead.KEY_SIZE)
+
+
+def discover_identities() -> list[object]:
+    """The age identities sops would find in this environment; pass them to many ``decrypt`` calls.
+
+    Raises :class:`~sealer.errors.KeyNotFoundError` (saying where it looked) if there are none.
+    """
+    from sealer.keys.age_identities import discover
+
+    found = discover()
+    if not found.identities:
+        raise KeyNotFoundError(
+            f"no age identities found ({found.describe()})",
+            hint="set SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or SOPS_AGE_KEY_CMD, or create <config dir>/sops/age/keys.txt",
+        )
+    return list(found.identities)
 
 
 def _resolve_identities(identities: Sequence[object] | None) -> tuple[list[Any], str]:
@@ -213,7 +230,7 @@ def _truncate(branch: Branch, path: Sequence[str | int]) -> Value:
             assert item is not None
             current = item.value
         else:
-            if not isinstance(current, list):
+            if not isinstance(current, list) or isinstance(current, Branch):
                 raise FormatError(f"component [{component}] is integer, but tree part is not a slice")
             seq = cast("list[Value]", current)
             if component >= len(seq):

@@ -48,7 +48,7 @@ def parse_json_value(text: str) -> Value:
         )
     except ValueError:
         raise FormatError("the value to set is not valid JSON") from None
-    if isinstance(value, list):
+    if isinstance(value, list) and not isinstance(value, Branch):
         raise FormatError("invalid value to set: a JSON array cannot be set (sops accepts objects and scalars)")
     return value  # type: ignore[no-any-return]
 
