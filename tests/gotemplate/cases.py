@@ -670,6 +670,19 @@ EDGE: list[str] = [
     "{{ base \"a/b/\" }} {{ base \"//\" }} {{ dir \"/\" }} {{ dir \"\" }} {{ dir \"a/b/\" }} {{ ext \"a.b/c\" }} {{ ext \".bashrc\" }} {{ ext \"a.\" }}",
     "{{ clean \"\" }} {{ clean \"a/./b/../../..\" }} {{ clean \"/../a\" }} {{ clean \"a//\" }} {{ clean \"./\" }} {{ isAbs \"\" }}",
     "{{ duration \"x\" }} {{ duration \"-90\" }} {{ duration (int64 3600) }} {{ duration (int64 -1) }} {{ duration \"0.5\" }}",
+    # URLs
+    "{{ $u := urlParse .url }}{{ $u.scheme }}|{{ $u.host }}|{{ $u.hostname }}|{{ $u.path }}|{{ $u.query }}|{{ $u.fragment }}|{{ $u.userinfo }}|{{ $u.opaque }}",
+    "{{ urlParse \"postgres://app%40corp:p%40ss:w@db.example:5432/my%20db?sslmode=require\" | toJson }}",
+    "{{ urlParse \"mailto:a@b.c\" | toJson }} {{ urlParse \"/just/a/path\" | toJson }} {{ urlParse \"\" | toJson }}",
+    "{{ urlParse \"http://[::1]:80/x\" | toJson }} {{ urlParse \"HTTP://H/%7e#f%20g\" | toJson }} {{ urlParse \"//host/p\" | toJson }}",
+    "{{ urlParse \"http://h:port/\" }}",
+    "{{ urlParse \"http://h/%zz\" }}",
+    "{{ urlParse \":nope\" }}",
+    "{{ urlParse \"a:b/c:d\" | toJson }} {{ urlParse \"x/y:z\" | toJson }}",
+    "{{ urlJoin (dict \"scheme\" \"https\" \"host\" \"h:8443\" \"path\" \"/a b/ü\" \"query\" \"x=1\" \"fragment\" \"f g\") }}",
+    "{{ urlJoin (dict \"scheme\" \"postgres\" \"host\" \"db\" \"userinfo\" \"u:p@ss\" \"path\" \"app\") }}",
+    "{{ urlJoin (dict \"scheme\" \"mailto\" \"opaque\" \"a@b\") }} {{ urlJoin (dict) }} {{ urlJoin (dict \"path\" \"a:b\") }}",
+    "{{ urlJoin (urlParse .url) }} {{ urlJoin (urlParse \"postgres://u%3Ax:p%2F@h/d\") }}",
     "{{ duration (int64 59) }} {{ duration (int64 60) }} {{ duration (int64 3599) }} {{ duration \"86399\" }}",
 ]
 # fmt: on

@@ -12,6 +12,7 @@ from sealer.formats.gotemplate.sprig_math import MATH
 from sealer.formats.gotemplate.sprig_misc import MISC
 from sealer.formats.gotemplate.sprig_regex import REGEX
 from sealer.formats.gotemplate.sprig_strings import STRINGS
+from sealer.formats.gotemplate.sprig_url import URL
 
 #: removed from Sprig's map by the Bitnami controller: using them is a parse error there too
 REMOVED_BY_CONTROLLER = frozenset({"env", "expandenv", "getHostByName"})
@@ -20,7 +21,7 @@ REMOVED_BY_CONTROLLER = frozenset({"env", "expandenv", "getHostByName"})
 def controller_funcs() -> FuncMap:
     """Builtins overridden by Sprig (Sprig's ``slice`` wins, as in Go's lookup order)."""
     table: FuncMap = dict(BUILTINS)
-    for part in (STRINGS, MATH, COLLECTIONS, ENCODING, MISC, REGEX):
+    for part in (STRINGS, MATH, COLLECTIONS, ENCODING, MISC, REGEX, URL):
         table.update(part)
     for name in REMOVED_BY_CONTROLLER:
         table.pop(name, None)
