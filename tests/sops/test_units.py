@@ -13,8 +13,8 @@ from sealer.errors import FormatError, KeyNotFoundError
 from sealer.formats.sops.gofmt import format_float_f, format_float_g, format_float_json, parse_go_int
 from sealer.formats.sops.metadata import Metadata, canonical_rfc3339
 from sealer.formats.sops.store_json import go_json_string
-from sealer.formats.sops.treepath import parse_json_value, parse_tree_path, set_in, unset_in
 from sealer.formats.sops.tree import Branch, TreeItem
+from sealer.formats.sops.treepath import parse_json_value, parse_tree_path, set_in, unset_in
 from tests.sops.conftest import AgeKey
 
 
@@ -105,7 +105,7 @@ def test_metadata_reads_older_and_newer_layouts(age_key: AgeKey) -> None:
 
 
 def test_recipients_are_validated(age_key: AgeKey) -> None:
-    with pytest.raises(KeyNotFoundError, match="not a valid age recipient|not an age recipient"):
+    with pytest.raises(KeyNotFoundError, match=r"not a valid age recipient"):
         api.encrypt(b"a: 1\n", recipients=["age1notvalid"], filename="x.yaml")
     with pytest.raises(FormatError, match="already encrypted"):
         ours = api.encrypt(b"a: 1\n", recipients=[age_key.recipient], filename="x.yaml")
