@@ -240,6 +240,7 @@ def test_legacy_spec_data(key2048: SealingKey, ring: KeyRing) -> None:
     rotated = reencrypt(doc, ring, key2048.certificate)  # type: ignore[arg-type]
     assert "data" not in rotated["spec"]
     assert decrypt_values(SealedSecret.from_dict(rotated), ring).values == {"k": b"legacy"}
+    assert unseal(SealedSecret.from_dict(rotated), ring) == manifest  # same Secret as before the conversion
     both = copy.deepcopy(doc)
     both["spec"]["encryptedData"] = {"x": "AAAA"}
     with pytest.raises(FormatError, match="both"):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sealer.formats.sealedsecret.model import SealedSecret
 from sealer.formats.sealedsecret.seal import seal_values
-from sealer.formats.sealedsecret.unseal import decrypt_values
+from sealer.formats.sealedsecret.unseal import build_secret, decrypt_values
 from sealer.keys.keyring import KeyRing
 
 if TYPE_CHECKING:
@@ -45,5 +45,13 @@ def reencrypt(
             existing[key] = sealed[key]
     else:
         spec["encryptedData"] = sealed
+    if decrypted.legacy_secret is not None and "template" not in spec:
+        # The legacy blob carried the Secret's metadata and type; keep them in the template.
+        secret = build_secret(ss, {}, legacy_secret=decrypted.legacy_secret)
+        template: dict[str, Any] = {"metadata": secret["metadata"]}
+        for field in ("type", "immutable"):
+            if field in secret:
+                template[field] = secret[field]
+        spec["template"] = template
     spec.pop("data", None)
     return out
