@@ -442,9 +442,13 @@ def run_seal(
             out.write(f"sealer version: {__version__}\n".encode())
         out.flush()
         return 0
+    if stdin is None:
+        import io
+
+        stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()  # no fd 0 at all: empty input
     runner = _Run(
         opts,
-        stdin if stdin is not None else sys.stdin.buffer,
+        stdin,
         out,
         stderr if stderr is not None else sys.stderr,
     )
