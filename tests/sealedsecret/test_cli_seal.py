@@ -410,3 +410,15 @@ def test_unwritable_outputs_are_clean_errors(sealer_cli: CLI, cert_file: Path, t
     sealer_cli("seal", "--cert", str(cert_file), "--merge-into", str(tmp_path / "absent.yaml"),
                stdin=SECRET_YAML).assert_clean_failure(3)
     sealer_cli("seal", "--cert", str(cert_file), "-f", str(tmp_path / "absent.yaml")).assert_clean_failure(3)
+
+
+def test_recovery_renders_template_data(sealer_cli: CLI, cert_file: Path, key_file: Path) -> None:
+    doc = json.loads(sealer_cli("seal", "--cert", str(cert_file), stdin=SECRET_YAML).out)
+    doc["spec"]["template"]["data"] = {"dsn": "postgres://app:{{ .password }}@db/app", "password": "overridden"}
+    res = sealer_cli("seal", "--recovery-unseal", "--recovery-private-key", str(key_file),
+                     stdin=json.dumps(doc).encode())
+    assert res.code == 0, res.err
+    data = {k: base64.b64decode(v) for k, v in json.loads(res.out)["data"].items()}
+    assert data["dsn"] == b"postgres://app:hunter2-plaintext@db/app"
+    assert data["password"] == b"overridden"  # template.data wins over encryptedData, as in the controller
+    assert data["apikey"] == b"sk-live-ABCDEF"
