@@ -762,3 +762,26 @@ def fuzz_control(seed: int = 7, count: int = 150) -> list[str]:
         return "".join(parts)
 
     return [body(0) for _ in range(count)]
+
+
+def fuzz_calls(seed: int = 99, count: int = 600) -> list[str]:
+    """Any function with 0-4 arguments of any type: exercises Go's argument conversion rules.
+
+    ``.`` is left out: its Go type differs between Helm and the controller (see HELM_DIFFERS).
+    """
+    from sealer.formats.gotemplate.engine import funcs
+
+    names = sorted(n for n, f in funcs().items() if f.refused is None and n not in ("fail", "hello"))
+    pool = ['.user', '.empty', '.missing', 'nil', '0', '-1', '3', '1.5', '"x"', '""', '"1"', '"a,b"', 'true',
+            '(list)', '(list 1 "a" nil)', '(dict)', '(dict "k" (list 1))', '(splitList "," "a,b")', '(until 3)',
+            '(int64 5)', '(fromJson "{\\"a\\":[1]}")', '"é"', '(list (list 1))', '(dict "a" nil)', '.num']
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        f = rng.choice(names)
+        args = " ".join(rng.choice(pool) for _ in range(rng.randint(0, 4)))
+        if rng.random() < 0.7:
+            out.append("{{ " + f + " " + args + " }}")
+        else:
+            out.append("{{ " + rng.choice(pool) + " | " + f + " " + args + " }}")
+    return out

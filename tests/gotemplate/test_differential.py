@@ -13,10 +13,10 @@ from __future__ import annotations
 import pytest
 
 from sealer.formats.gotemplate import GoTemplateError, render_text
-from tests.gotemplate.cases import CORE, DATA, EDGE, SPRIG, fuzz_cases, fuzz_control
+from tests.gotemplate.cases import CORE, DATA, EDGE, SPRIG, fuzz_calls, fuzz_cases, fuzz_control
 from tests.gotemplate.helm_oracle import render_all
 
-ALL = CORE + SPRIG + EDGE + fuzz_cases() + fuzz_control()
+ALL = CORE + SPRIG + EDGE + fuzz_cases() + fuzz_control() + fuzz_calls()
 
 #: cases where Helm knowingly differs from the Bitnami controller (checked in test_bitnami.py)
 HELM_DIFFERS = {
@@ -70,5 +70,5 @@ def test_batch_has_both_outcomes(helm_results: dict[int, tuple[bool, str]]) -> N
     """The oracle really ran: most cases render, and the error cases were told apart one by one."""
     oks = sum(1 for ok, _ in helm_results.values() if ok)
     assert len(helm_results) == len(ALL)
-    assert oks > len(ALL) * 0.6
+    assert oks > len(ALL) * 0.4
     assert len(ALL) - oks > 30

@@ -173,9 +173,10 @@ def _printf(fmt: str, *args: Any) -> str:
 
 
 def _eval_args(args: tuple[Any, ...]) -> str:
+    """Go's evalArgs for the escapers: one string as is, else Sprint with nil shown as <no value>."""
     if len(args) == 1 and isinstance(args[0], str):
         return args[0]
-    return sprint(list(args))
+    return sprint(["<no value>" if a is None else a for a in args])
 
 
 _HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&#39;", '"': "&#34;", "\x00": "\ufffd"}
