@@ -54,10 +54,12 @@ class _ProgressLine:
 @click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig file (default: $KUBECONFIG).")
 @click.option("--context", help="Kubeconfig context.")
 @click.option("--page-size", type=click.IntRange(1, 5000), default=500, show_default=True)
+@click.option("--retries", type=click.IntRange(0, 20), default=6, show_default=True,
+              help="Retries of a 429/5xx/network failure per request (backoff 0.2 s doubling, at most 10 s).")
 @click.option("--summary-json", is_flag=True, help="Print the summary as JSON on stdout.")
 def rewrite_secrets(namespace: str | None, label_selector: str | None, field_selector: str | None,
                     state_file: str, kubeconfig: str | None, context: str | None, page_size: int,
-                    summary_json: bool) -> None:
+                    retries: int, summary_json: bool) -> None:
     """Read and write back every Secret so the API server stores it under the newest key.
 
     The safe form of `kubectl get secrets -A -o json | kubectl replace -f -`:
@@ -68,7 +70,8 @@ def rewrite_secrets(namespace: str | None, label_selector: str | None, field_sel
     from sealer.api import at_rest
 
     options = at_rest.RewriteOptions(namespace=namespace, label_selector=label_selector,
-                                     field_selector=field_selector, state_file=state_file, page_size=page_size)
+                                     field_selector=field_selector, state_file=state_file, page_size=page_size,
+                                     max_retries=retries)
     resuming = Path(state_file).exists()
     if resuming:
         click.echo(f"resuming from {state_file}", err=True)

@@ -144,6 +144,7 @@ def test_cli_progress_summary_and_exit_codes(emu: KubeEmulator, tmp_path: Path,
     assert not state.exists()  # a clean run removes its journal
     assert "pw-" not in out + err and "cHct" not in out + err  # values never printed
     emu.inject_errors(500, count=1000, verb="PUT", resource=SECRETS, name="s0007")
-    code = run(["rewrite-secrets", "--kubeconfig", str(kubeconfig), "--state", str(state), "-n", "beta"])
+    code = run(["rewrite-secrets", "--kubeconfig", str(kubeconfig), "--state", str(state), "-n", "beta",
+                "--retries", "2"])
     assert code == 1 and state.exists()
     assert "1 Secrets were not rewritten" in capsys.readouterr().err
