@@ -54,13 +54,20 @@ def _environment(home: Path) -> dict[str, str]:
 
 
 def _script(doc_blocks: list[Block]) -> str:
-    lines = ["set -euo pipefail"]
+    """One bash script for a document's blocks; each command line must succeed as a whole.
+
+    Not ``set -e``: bash ignores a failure inside ``a && b`` and under ``!`` there, so checks
+    written as ``test ... && echo ok`` could never fail. The status of each whole command line
+    is checked instead; ``cmd || echo ...`` is how a block shows an expected failure.
+    """
+    lines = ["set -uo pipefail"]
     for block in doc_blocks:
         if block.marker == "in-repo":
             lines.append('pushd "$REPO" >/dev/null')
         for n, command in enumerate(block.commands, 1):
             lines.append(f"printf '%s\\n' {shlex.quote(f'{STEP} {block.id} command {n}')} >&2")
             lines.append(command)
+            lines.append('rc=$?; if [ "$rc" -ne 0 ]; then exit "$rc"; fi')
         if block.marker == "in-repo":
             lines.append("popd >/dev/null")
     return "\n".join(lines) + "\n"
