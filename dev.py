@@ -113,7 +113,9 @@ def cmd_test(args: list[str]) -> int:
         if sh(*check, check=False, env=env) != 0:
             print(f"FAILED: {' '.join(map(str, check))}", flush=True)
             return 1
-    return sh(BIN / "python", "-m", "pytest", *args, check=False, env=env)
+    # Spread over every core (2 in CI) unless the caller chose a worker count.
+    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "auto"]
+    return sh(BIN / "python", "-m", "pytest", *workers, *args, check=False, env=env)
 
 
 def cmd_bench(args: list[str]) -> int:
