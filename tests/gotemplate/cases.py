@@ -772,9 +772,33 @@ def fuzz_calls(seed: int = 99, count: int = 600) -> list[str]:
     from sealer.formats.gotemplate.engine import funcs
 
     names = sorted(n for n, f in funcs().items() if f.refused is None and n not in ("fail", "hello"))
-    pool = ['.user', '.empty', '.missing', 'nil', '0', '-1', '3', '1.5', '"x"', '""', '"1"', '"a,b"', 'true',
-            '(list)', '(list 1 "a" nil)', '(dict)', '(dict "k" (list 1))', '(splitList "," "a,b")', '(until 3)',
-            '(int64 5)', '(fromJson "{\\"a\\":[1]}")', '"é"', '(list (list 1))', '(dict "a" nil)', '.num']
+    pool = [
+        ".user",
+        ".empty",
+        ".missing",
+        "nil",
+        "0",
+        "-1",
+        "3",
+        "1.5",
+        '"x"',
+        '""',
+        '"1"',
+        '"a,b"',
+        "true",
+        "(list)",
+        '(list 1 "a" nil)',
+        "(dict)",
+        '(dict "k" (list 1))',
+        '(splitList "," "a,b")',
+        "(until 3)",
+        "(int64 5)",
+        '(fromJson "{\\"a\\":[1]}")',
+        '"é"',
+        "(list (list 1))",
+        '(dict "a" nil)',
+        ".num",
+    ]
     rng = random.Random(seed)
     out = []
     for _ in range(count):

@@ -10,6 +10,8 @@ test_bitnami.py instead, and listed in HELM_DIFFERS.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sealer.formats.gotemplate import GoTemplateError, render_text
@@ -72,3 +74,59 @@ def test_batch_has_both_outcomes(helm_results: dict[int, tuple[bool, str]]) -> N
     assert len(helm_results) == len(ALL)
     assert oks > len(ALL) * 0.4
     assert len(ALL) - oks > 30
+
+
+_HELM_PARSE = re.compile(r"parse error at \(c/templates/_c\d+\.tpl:(\d+)\): (.*)", re.S)
+_HELM_EXEC = re.compile(r"c/templates/_c\d+\.tpl:(\d+):(\d+):?\s+executing \"[^\"]*\" at <(.*)>:\s+(.*)", re.S)
+_HELM_FAIL = re.compile(r"execution error at \(c/templates/_c\d+\.tpl:(\d+):(\d+)\): (.*)", re.S)
+_OUR_PARSE = re.compile(r"template: case:(\d+): (.*)", re.S)
+_OUR_EXEC = re.compile(r"template: case:(\d+):(\d+): executing \"case\" at <(.*)>: (.*)", re.S)
+
+#: our error text differs from Go's on purpose (Go would print the value) or because Helm's data differs
+_EXPLAINED = (
+    "got interface {}",  # Helm's missing key is a nil interface{} (missingkey=zero); ours is no value
+    "in type interface {}",  # Helm's values are interface{}; the controller's are string
+    "unable to parse url",  # Go prints the URL: it may hold a password
+    "non-comparable type",  # Go prints both values
+    "range can't iterate over",  # Go prints the value
+    "error parsing regexp",  # Go prints the pattern, which may come from the data
+)
+
+
+def _norm(msg: str) -> str:
+    return " ".join(msg.split())
+
+
+def test_errors_have_gos_positions_and_messages(helm_results: dict[int, tuple[bool, str]]) -> None:
+    """Where both engines fail: same line (parse) or line:col (execution), the same node, the same message."""
+    exact = 0
+    for idx, text in enumerate(ALL):
+        helm_ok, helm_msg = helm_results[idx]
+        ok, ours = _ours(text)
+        if ok or helm_ok or text in HELM_DIFFERS:
+            continue
+        if p := _OUR_PARSE.match(ours):
+            if _OUR_EXEC.match(ours):
+                p = None
+        if p is not None:
+            h = _HELM_PARSE.search(helm_msg)
+            assert h, (text, helm_msg, ours)
+            assert h.group(1) == p.group(1), (text, helm_msg, ours)
+            # Helm keeps only the text after the last ": " of Go's parse error
+            assert _norm(h.group(2)) == _norm(p.group(2).split(": ")[-1]), (text, helm_msg, ours)
+            exact += 1
+            continue
+        o = _OUR_EXEC.match(ours)
+        assert o, (text, ours)
+        if f := _HELM_FAIL.search(helm_msg):  # Helm reports fail() by its message alone
+            assert f.group(1, 2) == o.group(1, 2) and _norm(o.group(4)).endswith(_norm(f.group(3))), (text, helm_msg)
+            exact += 1
+            continue
+        h = _HELM_EXEC.search(helm_msg)
+        assert h, (text, helm_msg, ours)
+        if any(e in _norm(h.group(4)) or e in _norm(o.group(4)) for e in _EXPLAINED):
+            continue
+        assert h.group(1, 2, 3) == o.group(1, 2, 3), (text, helm_msg, ours)
+        assert _norm(h.group(4)) == _norm(o.group(4)), (text, helm_msg, ours)
+        exact += 1
+    assert exact > 500

@@ -60,7 +60,7 @@ def eq(a: Any, *others: Any) -> bool:
                     return True
                 continue
             if a is not None and b is not None:
-                raise FuncError(_BAD_CMP)
+                raise FuncError(f"{_BAD_CMP}: {go_type(a)} and {go_type(b)}")
             continue
         if k1 == "invalid":
             if a is None or b is None:
@@ -68,7 +68,8 @@ def eq(a: Any, *others: Any) -> bool:
                     return True
                 continue
             if isinstance(a, (list, dict, bytes)) or isinstance(b, (list, dict, bytes)):
-                raise FuncError(f"non-comparable types {go_type(a)}, {go_type(b)}")
+                # Go also prints the values here; we do not (they may be secrets)
+                raise FuncError(f"non-comparable type {go_type(b if isinstance(b, (list, dict, bytes)) else a)}")
         if a == b:
             return True
     return False
@@ -87,7 +88,7 @@ def lt(a: Any, b: Any) -> bool:
     if k1 != k2:
         if {k1, k2} == {"int", "uint"}:
             return bool(a < b)
-        raise FuncError(_BAD_CMP)
+        raise FuncError(f"{_BAD_CMP}: {go_type(a)} and {go_type(b)}")
     if k1 in ("bool", "complex"):
         raise FuncError(_BAD_TYPE)
     if k1 == "string":

@@ -74,10 +74,8 @@ class _Exec:
             return GoTemplateError(f"template: {self.tree_name}: {msg}", refused=refused)
         before = self.source[: n.pos]
         line = before.count("\n") + 1
-        col = len(before) - (before.rfind("\n") + 1)
+        col = len(before[before.rfind("\n") + 1 :].encode("utf-8", "surrogateescape"))  # Go counts bytes
         ctx = str(n)
-        if len(ctx) > 20:
-            ctx = ctx[:20] + "..."
         return GoTemplateError(
             f'template: {self.tree_name}:{line}:{col}: executing "{self.tree_name}" at <{ctx}>: {msg}', refused=refused
         )
@@ -184,8 +182,7 @@ class _Exec:
                     iterated = one(type(val)(i), type(val)(i))
             elif val is None:
                 pass
-            else:
-                self.node = r
+            else:  # located at the pipeline's last node, as in Go
                 raise self.errorf(f"range can't iterate over {_describe(val)}")
         except _Break:
             iterated = True
@@ -235,7 +232,7 @@ class _Exec:
         if isinstance(first, ChainNode):
             return self.eval_chain(dot, first, cmd.args, final)
         if isinstance(first, IdentifierNode):
-            return self.eval_function(dot, first, cmd.args, final)
+            return self.eval_function(dot, first, cmd, cmd.args, final)
         if isinstance(first, PipeNode):
             self.not_a_function(cmd.args, final)
             return self.eval_pipeline(dot, first)
@@ -294,19 +291,19 @@ class _Exec:
     def eval_field(self, name: str, node: Node, args: list[Node], final: Any, receiver: Any) -> Any:
         if receiver is None:
             return None
-        self.node = node
         if isinstance(receiver, dict):
             if len(args) > 1 or final is not _MISSING:
                 raise self.errorf(f"{name} is not a method but has arguments")
             return receiver.get(name)
         raise self.errorf(f"can't evaluate field {name} in type {go_type(receiver)}")
 
-    def eval_function(self, dot: Any, ident: IdentifierNode, args: list[Node], final: Any) -> Any:
+    def eval_function(self, dot: Any, ident: IdentifierNode, cmd: Node, args: list[Node], final: Any) -> Any:
+        """Call a function; ``cmd`` (the whole command, as Go passes it) locates errors it returns."""
         self.node = ident
         fn = self.funcs.get(ident.name)
         if fn is None:
             raise self.errorf(f"{_q(ident.name)} is not a defined function")
-        return self.eval_call(dot, fn, ident, args, final)
+        return self.eval_call(dot, fn, cmd, args, final)
 
     def eval_call(self, dot: Any, fn: Func, node: Node, args: list[Node], final: Any) -> Any:
         self._tick()
@@ -324,6 +321,11 @@ class _Exec:
             raise self.errorf(f"function {_q(name)} is refused: {fn.refused}", node, refused=True)
         if name in ("and", "or"):
             return self._and_or(dot, name == "and", argn, final)
+        if name == "call" and argn:  # no data value can be a Go func, so call always fails; Go names the node
+            target = self.eval_arg(dot, "value", argn[0])
+            self.node = node
+            what = "call of nil" if target is None else f"non-function {argn[0]} of type {go_type(target)}"
+            raise self.errorf(f"error calling call: {what}")
         argv: list[Any] = []
         for i, a in enumerate(argn):
             typ = fn.params[i] if i < len(fn.params) else fn.variadic
@@ -400,7 +402,7 @@ class _Exec:
         if isinstance(n, PipeNode):
             return self.validate(self.eval_pipeline(dot, n), typ)
         if isinstance(n, IdentifierNode):
-            return self.validate(self.eval_function(dot, n, [n], _MISSING), typ)
+            return self.validate(self.eval_function(dot, n, n, [n], _MISSING), typ)
         if isinstance(n, ChainNode):
             return self.validate(self.eval_chain(dot, n, [], _MISSING), typ)
         self.node = n

@@ -147,6 +147,12 @@ register(COLLECTIONS, "mergeOverwrite", "map", "map")(lambda d, *s: _merge(d, s,
 register(COLLECTIONS, "mustMergeOverwrite", "map", "map")(lambda d, *s: _merge(d, s, True))
 
 
+def _dig_map(d: Any) -> None:
+    if not isinstance(d, dict) or isinstance(d, StrMap):
+        what = "nil" if d is None else go_type(d)
+        raise FuncError(f"interface conversion: interface {{}} is {what}, not map[string]interface {{}}")
+
+
 @register(COLLECTIONS, "dig", "", "any")
 def _dig(*ps: Any) -> Any:
     if len(ps) < 3:
@@ -154,12 +160,12 @@ def _dig(*ps: Any) -> Any:
     d = ps[-1]
     default = ps[-2]
     keys = ps[:-2]
+    _dig_map(d)
     for k in keys:
         if not isinstance(k, str):
             raise FuncError(f"interface conversion: interface {{}} is {go_type(k)}, not string")
     for i, k in enumerate(keys):
-        if not isinstance(d, dict) or isinstance(d, StrMap):
-            raise FuncError(f"interface conversion: interface {{}} is {go_type(d)}, not map[string]interface {{}}")
+        _dig_map(d)
         if k not in d:
             return default
         d = d[k]
@@ -242,6 +248,8 @@ _list_fn("has", "mustHas", _has, "any any")
 
 
 def _slice(lst: Any, *indices: Any) -> Any:
+    if lst is None:
+        raise FuncError("runtime error: invalid memory address or nil pointer dereference")
     if not isinstance(lst, (list, bytes)):
         raise FuncError(f"list should be type of slice or array but {_kind_name(lst)}")
     n = len(lst)
@@ -250,7 +258,7 @@ def _slice(lst: Any, *indices: Any) -> Any:
     start = to_int64(indices[0]) if indices else 0
     end = to_int64(indices[1]) if len(indices) > 1 else n
     if not 0 <= start <= end <= n:
-        raise FuncError("reflect: slice index out of range")
+        raise FuncError("reflect.Value.Slice: slice index out of bounds")
     part = lst[start:end]
     return type(lst)(part) if isinstance(lst, (StrList, IntList)) else part
 
@@ -269,7 +277,7 @@ def _concat(*lists: Any) -> list[Any]:
 def _chunk(size: int, lst: Any) -> Any:
     items = _as_list(lst, "Cannot chunk type {kind}")
     if size <= 0:
-        raise FuncError("runtime error: integer divide by zero")
+        raise FuncError("runtime error: makeslice: len out of range")
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 

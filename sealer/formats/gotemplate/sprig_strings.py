@@ -125,7 +125,9 @@ def _swapcase(s: str) -> str:
 def _substr(start: int, end: int, s: str) -> str:
     n = go_len_str(s)
     if start < 0:
-        if end < 0 or end > n:
+        if end < 0:
+            raise FuncError(f"runtime error: slice bounds out of range [:{end}]")
+        if end > n:
             raise FuncError(f"runtime error: slice bounds out of range [:{end}] with length {n}")
         return byte_slice(s, 0, end)
     if end < 0 or end > n:
