@@ -9,6 +9,7 @@ only as a Kubernetes API server would: GET /api/v1/namespaces/{ns}/services/{nam
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,7 +71,7 @@ class FakeController:
 
 
 @contextmanager
-def serve(fake: FakeController) -> Iterator[FakeController]:
+def serve(fake: FakeController, *, tls: ssl.SSLContext | None = None) -> Iterator[FakeController]:
     class Handler(BaseHTTPRequestHandler):
         def _respond(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -88,7 +89,9 @@ def serve(fake: FakeController) -> Iterator[FakeController]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    fake.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

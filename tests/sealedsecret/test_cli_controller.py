@@ -121,3 +121,65 @@ def test_validate_unreachable(sealer_cli: CLI, unused_port: int, cert_file: Path
     sealed = sealer_cli("seal", "--cert", str(cert_file), stdin=SECRET).out
     sealer_cli("seal", "--validate", "--controller-url", f"http://127.0.0.1:{unused_port}",
                stdin=sealed).assert_clean_failure(7)
+
+
+def _tls_files(tmp_path: Path) -> tuple[Path, Path, bytes]:
+    """A CA and a server certificate for 127.0.0.1, as a real API server has."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test-ca")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "apiserver")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
+            .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "server.crt", tmp_path / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path, ca.public_bytes(serialization.Encoding.PEM)
+
+
+def test_fetch_cert_through_an_https_api_server_with_its_ca(
+    sealer_cli: CLI, key2048: SealingKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import ssl
+
+    cert_path, key_path, ca_pem = _tls_files(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    with serve(FakeController(KeyRing.of([key2048]), api_server=True), tls=context) as fake:
+        def kubeconfig(ca: bytes, name: str) -> str:
+            path = tmp_path / name
+            path.write_text(json.dumps({
+                "apiVersion": "v1", "kind": "Config", "current-context": "tls",
+                "clusters": [{"name": "c", "cluster": {"server": fake.url,
+                                                        "certificate-authority-data": base64.b64encode(ca).decode()}}],
+                "users": [{"name": "u", "user": {"token": fake.token}}],
+                "contexts": [{"name": "tls", "context": {"cluster": "c", "user": "u"}}],
+            }))
+            return str(path)
+
+        res = sealer_cli("seal", "--fetch-cert", "--kubeconfig", kubeconfig(ca_pem, "good"))
+        assert res.code == 0, res.err
+        assert res.out == rsa_keys.certificate_to_pem(key2048.certificate)  # type: ignore[arg-type]
+        # Another CA: the server is not trusted, and that is a network error, not a traceback.
+        (tmp_path / "other").mkdir()
+        _, _, other_ca = _tls_files(tmp_path / "other")
+        untrusted = sealer_cli("seal", "--fetch-cert", "--kubeconfig", kubeconfig(other_ca, "untrusted"))
+        untrusted.assert_clean_failure(7)
