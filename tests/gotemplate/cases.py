@@ -670,6 +670,16 @@ EDGE: list[str] = [
     "{{ base \"a/b/\" }} {{ base \"//\" }} {{ dir \"/\" }} {{ dir \"\" }} {{ dir \"a/b/\" }} {{ ext \"a.b/c\" }} {{ ext \".bashrc\" }} {{ ext \"a.\" }}",
     "{{ clean \"\" }} {{ clean \"a/./b/../../..\" }} {{ clean \"/../a\" }} {{ clean \"a//\" }} {{ clean \"./\" }} {{ isAbs \"\" }}",
     "{{ duration \"x\" }} {{ duration \"-90\" }} {{ duration (int64 3600) }} {{ duration (int64 -1) }} {{ duration \"0.5\" }}",
+    # must* variants: same results, errors instead of panics
+    "{{ mustAppend (list 1) 2 }} {{ mustPush (list) \"x\" }} {{ push (list 1) 2 }} {{ mustPrepend (list 1) 0 }} {{ mustFirst (list 3 4) }} {{ mustLast (list 3 4) }}",
+    "{{ mustRest (list 1 2) }} {{ mustInitial (list 1 2) }} {{ mustReverse (list 1 2) }} {{ mustUniq (list 1 1) }} {{ mustHas 1 (list 1) }} {{ mustCompact (list 0 1) }}",
+    "{{ mustChunk 2 (list 1 2 3) }} {{ mustDeepCopy (dict \"a\" 1) }} {{ mustMergeOverwrite (dict \"a\" 1) (dict \"a\" 2) }} {{ mustToPrettyJson (list 1) }} {{ mustToRawJson \"<\" }}",
+    "{{ mustRegexFind \"b+\" \"abbc\" }} {{ mustRegexFindAll \"b\" \"abbc\" -1 }} {{ mustRegexMatch \"^a\" \"abc\" }} {{ mustRegexReplaceAllLiteral \"b\" \"abc\" \"$1\" }} {{ mustRegexSplit \"b\" \"abc\" -1 }}",
+    "{{ (mustFromJson .json).c.d }} {{ mustFromJson \"[1]\" }}",
+    "{{ mustFromJson \"{bad\" }}",
+    "{{ mustToJson (list 1 (dict \"a\" nil)) }}",
+    "{{ mustRegexFindAll \"(\" \"x\" 1 }}",
+    "{{ mustAppend 1 2 }}",
     # URLs
     "{{ $u := urlParse .url }}{{ $u.scheme }}|{{ $u.host }}|{{ $u.hostname }}|{{ $u.path }}|{{ $u.query }}|{{ $u.fragment }}|{{ $u.userinfo }}|{{ $u.opaque }}",
     "{{ urlParse \"postgres://app%40corp:p%40ss:w@db.example:5432/my%20db?sslmode=require\" | toJson }}",

@@ -90,6 +90,7 @@ _EXPLAINED = (
     "non-comparable type",  # Go prints both values
     "range can't iterate over",  # Go prints the value
     "error parsing regexp",  # Go prints the pattern, which may come from the data
+    "invalid JSON",  # Go quotes the offending character of the input
 )
 
 
