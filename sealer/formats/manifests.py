@@ -120,8 +120,9 @@ def load_documents(data: bytes | str, *, source: str = "input") -> list[Any]:
 # --- emitting ---------------------------------------------------------------------------------
 
 
-_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-_GO_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
+_GO_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def dump_json(doc: Any) -> bytes:
@@ -131,7 +132,7 @@ def dump_json(doc: Any) -> bytes:
     can only occur inside strings, so replacing them after ``json.dumps`` is exact.
     """
     text = json.dumps(doc, indent=2, ensure_ascii=False)
-    return (_GO_ESCAPE_RE.sub(lambda m: _GO_ESCAPES[m.group(0)], text) + "\n").encode("utf-8")
+    return (text.translate(_GO_ESCAPES) + "\n").encode("utf-8")
 
 
 def _scalar(value: Any) -> str:
