@@ -547,6 +547,7 @@ EDGE: list[str] = [
     "{{ printf \"%08.3f|%+08d|%-08d|%x|%X|%#X\" -3.14159 42 42 -255 \"Hi\" 255 }}",
     "{{ printf \"% x|% X|%#x|%q|%#q|%+q\" \"abc\" \"abc\" \"abc\" \"a`b\" \"ab\" \"\\u00e9\" }}",
     "{{ printf \"%c%c|%U|%#U|%q\" 72 105 0x1F600 0x1F600 0x1F600 }}",
+    "{{ printf \"%c|%q|%c|%q\" 0xDC80 0xD800 0x110000 -1 }}",
     "{{ printf \"%6.2v|%v|%.0v\" 3.14159 -0.0 2.5 }}",
     "{{ printf \"%t|%t|%v\" true 1 false }}",
     "{{ printf \"%s|%v|%d\" (dict \"a\" 1 \"b\" \"x\") (dict) (dict \"k\" 3) }}",

@@ -168,10 +168,11 @@ def _bad(verb: str, v: Any, fl: _Flags | None = None) -> str:
 
 
 def _fmt_int(v: int, verb: str, fl: _Flags) -> str:
+    valid_rune = 0 <= v <= 0x10FFFF and not 0xD800 <= v < 0xE000  # surrogates are not runes in Go
     if verb == "c":
-        return _pad(chr(v) if 0 <= v <= 0x10FFFF else "\ufffd", fl)
+        return _pad(chr(v) if valid_rune else "\ufffd", fl)
     if verb == "q":
-        return _pad(go_quote(chr(v), "'") if 0 <= v <= 0x10FFFF else "'\ufffd'", fl)
+        return _pad(go_quote(chr(v), "'") if valid_rune else "'\ufffd'", fl)
     if verb == "U":
         s = f"U+{v:04X}"
         if fl.sharp and 0 <= v <= 0x10FFFF and chr(v).isprintable():
