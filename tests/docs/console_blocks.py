@@ -88,11 +88,12 @@ def blocks(path: Path) -> list[Block]:
             i += 1
             continue
         info = fence[3:].strip()
+        indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]  # fences inside list items
         start = i
         i += 1
         body: list[str] = []
         while i < len(lines) and lines[i].strip() != "```":
-            body.append(lines[i])
+            body.append(lines[i].removeprefix(indent))
             i += 1
         if i == len(lines):
             raise ValueError(f"{path}:{start + 1}: unterminated code fence")
