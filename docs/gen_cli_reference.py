@@ -34,6 +34,8 @@ CLICK_ROOTS = {"sealer": "sealer.cli.group:cli"}
 # Click commands that only forward their arguments to a parser of their own (`sealer seal` is parsed
 # without click, for speed): their real help comes from that parser.
 FORWARDED_HELP = {"sealer seal": "sealer.cli.seal:help_text"}
+# Verbs an argparse entry point dispatches before its main parser (so not among its sub-parsers).
+ARGPARSE_EXTRA_VERBS = {"sealer-controller": ["demo"]}
 
 HEADER = """\
 # CLI reference
@@ -101,7 +103,7 @@ def _capturing_parsers() -> Iterator[None]:
     def capture(self: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> Any:
         raise _Captured(self)
 
-    argparse.ArgumentParser.parse_known_args = capture  # type: ignore[assignment,method-assign]
+    argparse.ArgumentParser.parse_known_args = capture  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -123,9 +125,9 @@ def _first_sentence(text: str | None) -> str:
     return flat.split(". ")[0].rstrip(".")
 
 
-def _capture_argparse(script: str, entry: Any) -> argparse.ArgumentParser:
+def _capture_argparse(script: str, entry: Any, verb: list[str] | None = None) -> argparse.ArgumentParser:
     saved_argv = sys.argv
-    sys.argv = [script, "--help"]
+    sys.argv = [script, *(verb or []), "--help"]
     try:
         with _capturing_parsers():
             entry()
@@ -159,6 +161,9 @@ def pages() -> Iterator[tuple[str, str, str]]:
         else:
             parser = _capture_argparse(script, entry)
             yield from _argparse_pages(parser, [script], _first_sentence(parser.description))
+            for verb in ARGPARSE_EXTRA_VERBS.get(script, []):
+                sub = _capture_argparse(script, entry, [verb])
+                yield from _argparse_pages(sub, [script, verb], _first_sentence(sub.description))
 
 
 def render() -> str:

@@ -195,3 +195,18 @@ def test_controller_entrypoint_help_runs_here() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--key-renew-period" in result.stdout
+
+
+def test_sidecar_image_runs_what_the_plugin_calls() -> None:
+    """argocd-cmp-server runs the plugin's generate and discover commands inside the sidecar image:
+    they must be console scripts this project installs there, and work."""
+    import yaml
+
+    plugin = yaml.safe_load((ROOT / "kustomize-plugin" / "argocd" / "plugin.yaml").read_text())
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    runs = " ".join(parse(DOCKER / "argocd-sidecar.Dockerfile").stages[0].all("RUN"))
+    assert re.search(r"pip install \. ", runs), "the sidecar installs this project"
+    for command in (plugin["spec"]["generate"]["command"], plugin["spec"]["discover"]["find"]["command"]):
+        assert command[0] in scripts, command
+        result = subprocess.run(_venv_command([*command, "--help"]), capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr[-2000:]
