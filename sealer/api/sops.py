@@ -20,7 +20,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sealer.crypto import sops_aead
 from sealer.errors import DecryptionError, FormatError, IntegrityError, KeyNotFoundError, SealerError
@@ -232,7 +232,7 @@ def _truncate(branch: Branch, path: Sequence[str | int]) -> Value:
         else:
             if not isinstance(current, list) or isinstance(current, Branch):
                 raise FormatError(f"component [{component}] is integer, but tree part is not a slice")
-            seq = cast("list[Value]", current)
+            seq: list[Value] = current
             if component >= len(seq):
                 raise FormatError(f"component [{component}] accesses out of bounds")
             current = seq[component]

@@ -112,3 +112,43 @@ def test_key_groups_with_shamir_both_ways(
     assert sops.decrypt(ours_path, keys=(other_age_key, third_age_key)) == b"password: hunter2\n"
     one_group = sops.run("decrypt", str(ours_path), keys=(age_key,), check=False)
     assert one_group.returncode != 0
+
+
+COMMENT_LAYOUTS = [
+    "list:\n  - a: 1\n    b: 2\n  # X\nother: x\n",
+    "m:\n  - k: v\n    # X\n  - j: w\n",
+    "a:\n  b: 1\n  # X\nc: 2\n",
+    "a:\n  b: 1\n# X\nc: 2\n",
+    "a:\n  b:\n    c: 1\n  # X\n  d: 2\n",
+    "a:\n  b:\n    c: 1\n    # X\n  d: 2\n",
+    "l:\n- x\n# X\n- y\n",
+    "l:\n- x\n# X\nk: 1\n",
+    "l:\n  - x\n  # X\n  - y\n",
+    "l:\n  - x\n# X\n  - y\n",
+    "l:\n  - a: 1\n  # X\n  - b: 2\n",
+    "l:\n  - a: 1\n    # X\n    b: 2\n",
+    "l:\n  - a:\n      x: 1\n    # X\n  - b: 2\n",
+    "l:\n  - a:\n      x: 1\n  # X\n  - b: 2\n",
+    "a:\n  - 1\n  - 2\n  # X\nb: 3\n",
+    "a:\n  x:\n    - k: 1\n    # X\n  y: 2\n",
+    "a:\n  b:\n    c: 1\n  # X\nd: 2\n",
+    "a:\n  b: 1\n\n  # X\nc: 2\n",
+    "a: 1 # X\nb: # Y\n  c: 'q' # Z\nl:\n  - x # W\n",
+    "l:\n  - # X\n    v: 1\n",
+    "a:\n  b: 1\n# X\n",
+]
+
+
+def test_comments_land_where_sops_puts_them(tmp_path: Path, sops: Sops, age_key: AgeKey) -> None:
+    """Hand-written comment layouts: our reading (hence output and comment AAD) matches sops'.
+
+    All layouts go through sops in one multi-document file; each comment must end
+    up in the same place of the same document, encrypted so that sops decrypts it.
+    """
+    text = "---\n".join(COMMENT_LAYOUTS).encode()
+    source = _write(tmp_path, "layouts.yaml", text)
+    theirs = sops.decrypt(_write(tmp_path, "theirs.yaml", sops.encrypt(source, recipients=(age_key,))),
+                          keys=(age_key,))
+    ours = api.encrypt(text, recipients=[age_key.recipient], filename="layouts.yaml")
+    assert sops.decrypt(_write(tmp_path, "ours.yaml", ours), keys=(age_key,)) == theirs
+    assert b"ENC[" not in theirs

@@ -253,31 +253,61 @@ def _place_comments(doc: _Doc, comments: list[_CommentLine], counter: Iterator[i
                 continue
         before = [e for e in entries if e.index < comment.index]
         after = [e for e in entries if e.index > comment.index]
-        previous = before[-1] if before else None
-        following = after[0] if after else None
-        following_chain = list(following.container.chain()) if following else []
-        candidates: list[_Container] = []
-        for chain in (following_chain, list(previous.container.chain()) if previous else []):
-            for container in chain:
-                if container not in candidates:
-                    candidates.append(container)
-        eligible = [c for c in candidates if c.col <= comment.col]
-        chosen: _Container | None
-        if not eligible:
-            chosen = root
-        else:
-            best = max(c.col for c in eligible)
-            tied = [c for c in eligible if c.col == best]
-            in_following = [c for c in tied if c in following_chain]
-            if in_following:
-                chosen = max(in_following, key=lambda c: c.depth)
-            else:
-                chosen = min(tied, key=lambda c: c.depth)
+        # Entries that start at the same place (a sequence item and its first key): the deepest one.
+        previous = max(before, key=lambda e: (e.index, e.container.depth)) if before else None
+        following = min(after, key=lambda e: (e.index, -e.container.depth)) if after else None
+        chosen = _comment_home(comment, previous, following, entries, root)
         if chosen is None:
             if doc.empty_root is not None:
                 doc.empty_root.append(TreeItem(Comment(comment.text), None))
             continue
         chosen.entries.append(((comment.index, 0, seq), Comment(comment.text)))
+
+
+def _comment_home(
+    comment: _CommentLine,
+    previous: _Entry | None,
+    following: _Entry | None,
+    entries: list[_Entry],
+    root: _Container | None,
+) -> _Container | None:
+    """Which block a comment line belongs to, approximating go-yaml's head/foot attribution.
+
+    A comment indented deeper than the line that follows it is a *foot* of what
+    precedes: it goes to the deepest preceding block it does not undercut, then
+    down into that block's trailing mappings (go-yaml hangs it on the last key).
+    Otherwise it is a *head* of the entry that follows, in that entry's block.
+    (Checked against sops on a few dozen layouts; go-yaml's scanner has more
+    special cases, e.g. a foot after a nested sequence, which this does not copy.)
+    """
+    previous_chain = list(previous.container.chain()) if previous else []
+    next_col = min((e.container.col for e in entries if following and e.line == following.line), default=-1)
+    dedented = following is None or (comment.full_line and comment.col > next_col)
+    if previous is not None and dedented:
+        eligible = [c for c in previous_chain if c.col <= comment.col]
+        if not eligible:
+            return root
+        best = max(c.col for c in eligible)
+        tied = [c for c in eligible if c.col == best]
+        # At the end of a document an indentless sequence and its mapping tie: the mapping wins.
+        home = min(tied, key=lambda c: c.depth) if following is None else max(tied, key=lambda c: c.depth)
+        while following is not None:  # at the end of a document a foot stays where it is
+            entries_of_home = [pair for pair in home.entries if pair[0][1] == 1]
+            if not entries_of_home:
+                return home
+            last = max(entries_of_home, key=lambda pair: pair[0])[1]
+            inner = last.value if isinstance(last, TreeItem) else last
+            if not (isinstance(inner, _Container) and inner.kind == "map"):
+                return home
+            home = inner
+        return home
+    if following is None:
+        return root
+    if not comment.full_line:  # e.g. "- # note" above "  key: v": the mapping's own head
+        return following.container
+    # The head of a line's first entry: for "- key: v" that is the sequence item, not the key.
+    first_on_line = min((e for e in entries if e.line == following.line), key=lambda e: e.container.col)
+    return first_on_line.container
 
 
 def _assemble(value: Any, anchors: dict[str, Any], done: set[int]) -> Value:
