@@ -18,6 +18,7 @@ keyregistry.go, pkg/crypto/keys.go), and what we keep:
   from truncated SHA-256 (what Go >= 1.25 adds to CA certificates), signed with
   SHA256-RSA; stored as a ``kubernetes.io/tls`` Secret from ``generateName``
   ``sealed-secrets-key`` labelled ``sealedsecrets.bitnami.com/sealed-secrets-key: active``.
+  The certificate is built by :func:`sealer.crypto.rsa_keys.self_signed_certificate`.
 
 Where we differ, on purpose:
 
@@ -38,20 +39,10 @@ Bitnami-made (and our) certificates; use the public key and validity only.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-from cryptography import x509
-
-# Signing needs a hash object; sealer.crypto offers no certificate builder with the
-# Bitnami extensions (rsa_keys.self_signed_certificate uses other KeyUsage bits).
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtensionOID
 
 from sealer.crypto import rsa_keys
 from sealer.errors import InputError
@@ -62,58 +53,10 @@ DEFAULT_KEY_BITS = 4096
 DEFAULT_KEY_TTL = dt.timedelta(hours=10 * 365 * 24)  # Bitnami --key-ttl default, 87600h
 DEFAULT_RENEW_PERIOD = dt.timedelta(days=30)  # Bitnami --key-renew-period default, 720h
 
-# DER of KeyUsage BIT STRING with only encipherOnly (bit 7) set, exactly as Go's
-# marshalKeyUsage(x509.KeyUsageEncipherOnly) writes it: 03 02 00 01.
-_KEY_USAGE_ENCIPHER_ONLY_DER = b"\x03\x02\x00\x01"
-
 RFC1123Z_LAYOUT = "Mon, 02 Jan 2006 15:04:05 -0700"
 
 
 # --------------------------------------------------------------------------- key creation
-
-
-def bitnami_certificate(
-    private_key: rsa.RSAPrivateKey,
-    *,
-    not_before: dt.datetime,
-    validity: dt.timedelta = DEFAULT_KEY_TTL,
-    common_name: str = "",
-    serial_number: int | None = None,
-) -> x509.Certificate:
-    """A self-signed certificate with the fields of Bitnami's ``crypto.SignKeyWithNotBefore``.
-
-    Matching them field for field means a key we generate looks, to kubeseal and
-    to the Bitnami controller, like one it generated itself.
-    """
-    _require_aware(not_before, "not_before")
-    if validity <= dt.timedelta(0):
-        raise ValueError("certificate validity must be positive")
-    serial = serial_number if serial_number is not None else _random_serial()
-    start = not_before.astimezone(dt.UTC).replace(microsecond=0)
-    attrs = [x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)] if common_name else []
-    name = x509.Name(attrs)
-    pkcs1_public = private_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(serial)
-        .not_valid_before(start)
-        .not_valid_after(start + validity)
-        .add_extension(x509.UnrecognizedExtension(ExtensionOID.KEY_USAGE, _KEY_USAGE_ENCIPHER_ONLY_DER), critical=True)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier(hashlib.sha256(pkcs1_public).digest()[:20]), critical=False)
-    )
-    return builder.sign(private_key, hashes.SHA256())
-
-
-def _random_serial() -> int:
-    # Go: rand.Int(r, 2**128), i.e. uniform in [0, 2**128); a zero serial is not allowed by X.509.
-    while True:
-        serial = secrets.randbits(128)
-        if serial:
-            return serial
 
 
 def generate_sealing_key(
@@ -128,7 +71,7 @@ def generate_sealing_key(
     RSA generation is CPU work of about a second for 4096 bits: run it off the event loop.
     """
     private_key = rsa_keys.generate_private_key(bits)
-    cert = bitnami_certificate(private_key, not_before=now, validity=validity, common_name=common_name)
+    cert = rsa_keys.self_signed_certificate(private_key, not_before=now, validity=validity, common_name=common_name)
     return SealingKey(private_key, cert)
 
 

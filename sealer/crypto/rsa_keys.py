@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+
+# The key and certificate types, re-exported so that higher layers can name them in
+# annotations and isinstance checks without importing cryptography themselves.
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey as RSAPrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey as RSAPublicKey
+from cryptography.x509 import Certificate as Certificate
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from sealer.errors import CertificateError, KeyError_
 
 DEFAULT_KEY_BITS = 4096
-DEFAULT_CERT_VALIDITY = dt.timedelta(days=3650)
+DEFAULT_CERT_VALIDITY = dt.timedelta(days=3650)  # Bitnami --key-ttl default, 87600h
+
+# DER of KeyUsage BIT STRING with only encipherOnly (bit 7) set, exactly as Go's
+# marshalKeyUsage(x509.KeyUsageEncipherOnly) writes it: 03 02 00 01.
+_KEY_USAGE_ENCIPHER_ONLY_DER = b"\x03\x02\x00\x01"
 
 
 def generate_private_key(bits: int = DEFAULT_KEY_BITS) -> rsa.RSAPrivateKey:
@@ -34,36 +45,54 @@ def self_signed_certificate(
     not_before: dt.datetime | None = None,
     validity: dt.timedelta = DEFAULT_CERT_VALIDITY,
     common_name: str = "",
+    serial_number: int | None = None,
 ) -> x509.Certificate:
-    """A certificate like the Bitnami controller's: self-signed, empty CN by default, 10 years."""
-    start = (not_before or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    """A self-signed certificate with the fields of Bitnami's ``crypto.SignKeyWithNotBefore``.
+
+    Matching them field for field means a key we generate looks, to kubeseal and
+    to the Bitnami controller, like one it generated itself: empty subject and
+    issuer (unless ``common_name``), a random 128-bit serial, NotBefore in whole
+    seconds, KeyUsage encipherOnly (critical), BasicConstraints CA:TRUE
+    (critical) and a SubjectKeyIdentifier of truncated SHA-256 (what Go >= 1.25
+    adds to CA certificates), signed with SHA256-RSA.
+
+    ``encipherOnly`` without ``keyAgreement`` is legal DER but ``cryptography``
+    refuses to build a ``KeyUsage`` object for it, so the extension is written
+    as raw DER, and ``cert.extensions`` raises ``ValueError`` on these (and on
+    Bitnami-made) certificates: read the public key and validity only.
+    """
+    if not_before is None:
+        not_before = dt.datetime.now(dt.UTC)
+    elif not_before.tzinfo is None or not_before.utcoffset() is None:
+        raise ValueError("not_before must be timezone-aware")
+    if validity <= dt.timedelta(0):
+        raise ValueError("certificate validity must be positive")
+    serial = serial_number if serial_number is not None else _random_serial()
+    start = not_before.astimezone(dt.UTC).replace(microsecond=0)
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)] if common_name else []
     name = x509.Name(attrs)
+    pkcs1_public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
+        .serial_number(serial)
         .not_valid_before(start)
         .not_valid_after(start + validity)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(x509.UnrecognizedExtension(ExtensionOID.KEY_USAGE, _KEY_USAGE_ENCIPHER_ONLY_DER), critical=True)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier(hashlib.sha256(pkcs1_public).digest()[:20]), critical=False)
     )
     return builder.sign(key, hashes.SHA256())
+
+
+def _random_serial() -> int:
+    # Go: rand.Int(r, 2**128), i.e. uniform in [0, 2**128); a zero serial is not allowed by X.509.
+    while True:
+        serial = secrets.randbits(128)
+        if serial:
+            return serial
 
 
 def private_key_to_pem(key: rsa.RSAPrivateKey) -> bytes:

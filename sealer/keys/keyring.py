@@ -13,11 +13,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from sealer.crypto import kubeseal_envelope
-from sealer.crypto.rsa_keys import public_key_fingerprint
+from sealer.crypto.rsa_keys import Certificate, RSAPrivateKey, public_key_fingerprint
 from sealer.errors import DecryptionError, KeyNotFoundError
 
 
@@ -25,8 +22,8 @@ from sealer.errors import DecryptionError, KeyNotFoundError
 class SealingKey:
     """One private key plus its certificate (if known) and where it came from."""
 
-    private_key: rsa.RSAPrivateKey
-    certificate: x509.Certificate | None = None
+    private_key: RSAPrivateKey
+    certificate: Certificate | None = None
     name: str = ""  # e.g. the key Secret's name, or a file path
 
     @property

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sealer_controller import key_lifecycle as kl
 
+from sealer.crypto import rsa_keys
 from sealer.errors import InputError, SealerError
 from sealer.keys.key_secrets import KEY_LABEL, key_from_secret
 from sealer.keys.keyring import SealingKey
@@ -23,41 +21,7 @@ PERIOD = dt.timedelta(hours=720)
 
 
 def key_born(private_key: rsa.RSAPrivateKey, when: dt.datetime) -> SealingKey:
-    return SealingKey(private_key, kl.bitnami_certificate(private_key, not_before=when), name=f"k-{when:%j}")
-
-
-# ---------------------------------------------------------------- certificate fields
-
-
-def test_certificate_has_bitnami_fields(other_rsa_key: rsa.RSAPrivateKey) -> None:
-    cert = kl.bitnami_certificate(other_rsa_key, not_before=T0.replace(microsecond=123456))
-    assert cert.version is x509.Version.v3
-    assert cert.subject == x509.Name([]) and cert.issuer == x509.Name([])
-    assert 0 < cert.serial_number < 2**128
-    assert cert.not_valid_before_utc == T0
-    assert cert.not_valid_after_utc - cert.not_valid_before_utc == dt.timedelta(hours=87600)
-    assert isinstance(cert.signature_hash_algorithm, hashes.SHA256)
-    # Self-signed: the signature verifies with the certificate's own key.
-    other_rsa_key.public_key().verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hashes.SHA256())
-    # Extensions exactly as Go's x509.CreateCertificate writes them for Bitnami's template, in order:
-    # KeyUsage critical encipherOnly; BasicConstraints critical CA:TRUE; SKI = SHA-256(PKCS#1 pub)[:20].
-    pkcs1 = other_rsa_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    ku = bytes.fromhex("0603551d0f0101ff0404 03020001".replace(" ", ""))
-    bc = bytes.fromhex("0603551d130101ff0405 30030101ff".replace(" ", ""))
-    ski = bytes.fromhex("0603551d0e04160414") + hashlib.sha256(pkcs1).digest()[:20]
-    tbs = cert.tbs_certificate_bytes
-    assert tbs.index(ku) < tbs.index(bc) < tbs.index(ski)
-    # The certificate still works for what callers need: the key and the validity.
-    assert cert.public_key() == other_rsa_key.public_key()
-
-
-def test_certificate_common_name_and_serials(other_rsa_key: rsa.RSAPrivateKey) -> None:
-    a = kl.bitnami_certificate(other_rsa_key, not_before=T0, common_name="my-cn")
-    b = kl.bitnami_certificate(other_rsa_key, not_before=T0)
-    assert a.subject.rfc4514_string() == "CN=my-cn" == a.issuer.rfc4514_string()
-    assert a.serial_number != b.serial_number
-    with pytest.raises(ValueError, match="timezone-aware"):
-        kl.bitnami_certificate(other_rsa_key, not_before=dt.datetime(2026, 1, 1))
+    return SealingKey(private_key, rsa_keys.self_signed_certificate(private_key, not_before=when), name=f"k-{when:%j}")
 
 
 def test_new_key_secret_round_trips_through_key_secrets(other_rsa_key: rsa.RSAPrivateKey) -> None:
@@ -86,6 +50,8 @@ def test_generate_sealing_key_defaults_to_rsa_4096() -> None:
     assert key.not_before == T0
     assert key.certificate is not None
     assert key.certificate.not_valid_after_utc == T0 + dt.timedelta(days=3650)
+    # Bitnami's critical KeyUsage encipherOnly (rsa_keys.self_signed_certificate builds it).
+    assert bytes.fromhex("0603551d0f0101ff040403020001") in key.certificate.tbs_certificate_bytes
 
 
 # ---------------------------------------------------------------- Go durations
