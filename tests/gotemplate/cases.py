@@ -369,6 +369,9 @@ _UNARY = [
     "sha1sum",
     "toString",
     "swapcase",
+    "snakecase",
+    "kebabcase",
+    "camelcase",
     "initials",
     "urlquery",
     "html",
@@ -819,4 +822,47 @@ def fuzz_calls(seed: int = 99, count: int = 600) -> list[str]:
             out.append("{{ " + f + " " + args + " }}")
         else:
             out.append("{{ " + rng.choice(pool) + " | " + f + " " + args + " }}")
+    return out
+
+
+def fuzz_case_conversions(seed: int = 5, count: int = 200) -> list[str]:
+    """snakecase/kebabcase/camelcase over random strings of letters, capitals, digits, connectors, punctuation."""
+    rng = random.Random(seed)
+    pieces = [
+        "a",
+        "b",
+        "Z",
+        "Q",
+        "HTTP",
+        "Id",
+        "9",
+        "42",
+        "_",
+        "-",
+        " ",
+        "__",
+        ".",
+        "@",
+        "É",
+        "é",
+        "ß",
+        "x",
+        "\t",
+        "Server",
+        "2xx",
+        "OK",
+        "v1",
+        "中",
+        "ǅ",
+        "!",
+        "'",
+        "/",
+        "3rd",
+        "A",
+    ]
+    out = []
+    for _ in range(count):
+        s = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 7)))
+        q = s.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t")
+        out.append(f'{{{{ snakecase "{q}" }}}}|{{{{ kebabcase "{q}" }}}}|{{{{ camelcase "{q}" }}}}')
     return out

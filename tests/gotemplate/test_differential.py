@@ -15,10 +15,19 @@ import re
 import pytest
 
 from sealer.formats.gotemplate import GoTemplateError, render_text
-from tests.gotemplate.cases import CORE, DATA, EDGE, SPRIG, fuzz_calls, fuzz_cases, fuzz_control
+from tests.gotemplate.cases import (
+    CORE,
+    DATA,
+    EDGE,
+    SPRIG,
+    fuzz_calls,
+    fuzz_case_conversions,
+    fuzz_cases,
+    fuzz_control,
+)
 from tests.gotemplate.helm_oracle import render_all
 
-ALL = CORE + SPRIG + EDGE + fuzz_cases() + fuzz_control() + fuzz_calls()
+ALL = CORE + SPRIG + EDGE + fuzz_cases() + fuzz_control() + fuzz_calls() + fuzz_case_conversions()
 
 #: cases where Helm knowingly differs from the Bitnami controller (checked in test_bitnami.py)
 HELM_DIFFERS = {
@@ -31,9 +40,6 @@ HELM_DIFFERS = {
     '{{ required "m" .user }}',
     '{{ getHostByName "localhost" }}',  # Helm keeps it; the controller removes it
     '{{ fromJson "[1,2]" }}',  # Helm overrides fromJson: objects only, errors as an "Error" key
-    # xstrings case conversions: refused by us (their rules are not reproduced), see test_bitnami.py
-    '{{ snakecase "SomeCamelCase" }} {{ camelcase .snake }} {{ kebabcase "SomeCamelCase" }}',
-    '{{ camelcase "http_server" }} {{ snakecase "HTTPServer" }} {{ kebabcase .camel }} {{ snakecase .camel }}',
     # refused by us on purpose (non-deterministic); see test_bitnami.py
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sealer.formats.gotemplate.builtins import BUILTINS
 from sealer.formats.gotemplate.funcs import FuncMap
+from sealer.formats.gotemplate.sprig_case import CASE
 from sealer.formats.gotemplate.sprig_collections import COLLECTIONS
 from sealer.formats.gotemplate.sprig_encoding import ENCODING
 from sealer.formats.gotemplate.sprig_math import MATH
@@ -21,7 +22,7 @@ REMOVED_BY_CONTROLLER = frozenset({"env", "expandenv", "getHostByName"})
 def controller_funcs() -> FuncMap:
     """Builtins overridden by Sprig (Sprig's ``slice`` wins, as in Go's lookup order)."""
     table: FuncMap = dict(BUILTINS)
-    for part in (STRINGS, MATH, COLLECTIONS, ENCODING, MISC, REGEX, URL):
+    for part in (STRINGS, CASE, MATH, COLLECTIONS, ENCODING, MISC, REGEX, URL):
         table.update(part)
     for name in REMOVED_BY_CONTROLLER:
         table.pop(name, None)

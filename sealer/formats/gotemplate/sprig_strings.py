@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sealer.formats.gotemplate.funcs import FuncError, FuncMap, alias, refuse, register
+from sealer.formats.gotemplate.funcs import FuncError, FuncMap, alias, register
 from sealer.formats.gotemplate.gofmt import go_quote, sprint_value, sprintf
 from sealer.formats.gotemplate.values import (
     Int64,
@@ -187,14 +187,15 @@ def _abbrevboth(left: int, right: int, s: str) -> str:
 
 @register(STRINGS, "initials", "string")
 def _initials(s: str) -> str:
+    # goutils.Initials walks bytes, each taken as the rune of the same number (so "ß" gives "Ã")
     out = []
-    prev_space = True
-    for c in s:
-        if c in _SPACE_SET:
-            prev_space = True
-        elif prev_space:
-            out.append(c)
-            prev_space = False
+    gap = True
+    for b in to_bytes(s):
+        if b in _LATIN1_SPACE:
+            gap = True
+        elif gap:
+            out.append(chr(b))
+            gap = False
     return "".join(out)
 
 
@@ -360,15 +361,6 @@ def wrap_custom(s: str, width: int, newline: str, wrap_long: bool) -> str:
 
 register(STRINGS, "wrap", "int string")(lambda n, s: wrap_custom(s, n, "\n", False))
 register(STRINGS, "wrapWith", "int string string")(lambda n, sep, s: wrap_custom(s, n, sep, True))
-
-refuse(
-    STRINGS,
-    "sealer does not reproduce the word-splitting rules of Sprig's xstrings version exactly; "
-    "convert the value before sealing",
-    "camelcase",
-    "snakecase",
-    "kebabcase",
-)
 
 
 @register(STRINGS, "until", "int")
