@@ -46,6 +46,7 @@ __all__ = [
 DEFAULT_CONTROLLER_NAME = "sealed-secrets-controller"
 DEFAULT_CONTROLLER_NAMESPACE = "kube-system"
 _PEM_ACCEPT = "application/x-pem-file, */*"
+SERVICE_ACCOUNT_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,8 @@ def _kubeconfig_paths(explicit: str | None) -> list[Path]:
 
 
 def context_namespace(*, kubeconfig: str | None = None, context: str | None = None) -> str | None:
-    """The namespace kubectl would use: the current context's, else ``default``; None without a kubeconfig.
+    """The namespace kubectl would use: the current context's, else ``default``; in a pod without a
+    kubeconfig, the service account's; None otherwise.
 
     Files are merged as kubectl merges ``KUBECONFIG`` (first ``current-context``
     and first definition of a context win).
@@ -250,6 +252,9 @@ def context_namespace(*, kubeconfig: str | None = None, context: str | None = No
             if isinstance(item, dict) and item.get("name") not in contexts:
                 contexts[str(item.get("name"))] = item.get("context") or {}
     if not found:
-        return None
+        try:  # in a pod, as client-go's in-cluster config does
+            return Path(SERVICE_ACCOUNT_NAMESPACE_FILE).read_text().strip() or None
+        except OSError:
+            return None
     ctx = contexts.get(current or "") or {}
     return str(ctx.get("namespace") or "default") if isinstance(ctx, dict) else "default"

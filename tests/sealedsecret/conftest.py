@@ -60,11 +60,14 @@ CLI = Callable[..., Result]
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No user kubeconfig or SEALED_SECRETS_* settings leak into a test."""
+    """No user kubeconfig, pod service account or SEALED_SECRETS_* settings leak into a test."""
     for name in list(os.environ):
         if name.startswith("SEALED_SECRETS_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    from sealer.kube import controller_proxy
+
+    monkeypatch.setattr(controller_proxy, "SERVICE_ACCOUNT_NAMESPACE_FILE", str(tmp_path / "no-service-account"))
 
 
 @pytest.fixture

@@ -422,3 +422,17 @@ def test_recovery_renders_template_data(sealer_cli: CLI, cert_file: Path, key_fi
     assert data["dsn"] == b"postgres://app:hunter2-plaintext@db/app"
     assert data["password"] == b"overridden"  # template.data wins over encryptedData, as in the controller
     assert data["apikey"] == b"sk-live-ABCDEF"
+
+
+def test_namespace_in_a_pod_comes_from_the_service_account(
+    sealer_cli: CLI, cert_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sealer.kube import controller_proxy
+
+    sa_file = tmp_path / "namespace"
+    sa_file.write_text("ci-runner\n")
+    monkeypatch.setattr(controller_proxy, "SERVICE_ACCOUNT_NAMESPACE_FILE", str(sa_file))
+    no_ns = b"apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {k: v}\n"
+    res = sealer_cli("seal", "--cert", str(cert_file), stdin=no_ns)
+    assert res.code == 0, res.err
+    assert json.loads(res.out)["metadata"]["namespace"] == "ci-runner"
