@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sealer.encryption_at_rest import ciphers
+from sealer.crypto import at_rest_ciphers
 from sealer.encryption_at_rest.config import (
     KEYED_PROVIDERS,
     EncryptionConfiguration,
@@ -63,7 +63,7 @@ def new_key(provider: str, *, size: int | None = None, name: str) -> Key:
             f"{provider} keys must be {' or '.join(map(str, sizes))} bytes, not {size}",
             hint="the API server refuses other sizes at startup",
         )
-    return Key(name=name, secret=base64.b64encode(ciphers.random_key(size)).decode())
+    return Key(name=name, secret=base64.b64encode(at_rest_ciphers.random_key(size)).decode())
 
 
 @dataclass

@@ -23,7 +23,8 @@ import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sealer.encryption_at_rest import ciphers, k8s_object, protowire
+from sealer.crypto import at_rest_ciphers
+from sealer.encryption_at_rest import k8s_object, protowire
 from sealer.errors import DecryptionError, FormatError
 
 ENCRYPTED_MARK = b"k8s:enc:"
@@ -192,11 +193,11 @@ def open_local(provider: str, key: bytes, body: bytes, etcd_key: bytes) -> bytes
     padding check about once in 256 tries and yields garbage.
     """
     if provider == "aescbc":
-        plaintext = ciphers.aescbc_open(key, body)
+        plaintext = at_rest_ciphers.aescbc_open(key, body)
     elif provider == "aesgcm":
-        plaintext = ciphers.aesgcm_open(key, body, etcd_key)
+        plaintext = at_rest_ciphers.aesgcm_open(key, body, etcd_key)
     elif provider == "secretbox":
-        plaintext = ciphers.secretbox_open(key, body)
+        plaintext = at_rest_ciphers.secretbox_open(key, body)
     else:
         raise ValueError(f"{provider} is not a local provider")
     require_object(plaintext, provider)
@@ -206,9 +207,9 @@ def open_local(provider: str, key: bytes, body: bytes, etcd_key: bytes) -> bytes
 def open_kms_v2(obj: EncryptedObject, dek_or_seed: bytes, etcd_key: bytes) -> bytes:
     """Decrypt KMS v2 ``encryptedData`` given the plaintext DEK (type 0) or seed (type 1) from the plugin."""
     if obj.dek_source_type == 1:
-        plaintext = ciphers.xnonce_gcm_open(dek_or_seed, obj.encrypted_data, etcd_key)
+        plaintext = at_rest_ciphers.xnonce_gcm_open(dek_or_seed, obj.encrypted_data, etcd_key)
     else:
-        plaintext = ciphers.aesgcm_open(dek_or_seed, obj.encrypted_data, etcd_key)
+        plaintext = at_rest_ciphers.aesgcm_open(dek_or_seed, obj.encrypted_data, etcd_key)
     require_object(plaintext, "kms v2")
     return plaintext
 
@@ -223,11 +224,11 @@ def require_object(plaintext: bytes, provider: str) -> k8s_object.ObjectShape:
 def seal_local(provider: str, name: str, key: bytes, plaintext: bytes, etcd_key: bytes) -> bytes:
     """Encrypt as the API server would (used to write fixtures for benchmarks and round-trip tests)."""
     if provider == "aescbc":
-        body = ciphers.aescbc_seal(key, plaintext)
+        body = at_rest_ciphers.aescbc_seal(key, plaintext)
     elif provider == "aesgcm":
-        body = ciphers.aesgcm_seal(key, plaintext, etcd_key)
+        body = at_rest_ciphers.aesgcm_seal(key, plaintext, etcd_key)
     elif provider == "secretbox":
-        body = ciphers.secretbox_seal(key, plaintext)
+        body = at_rest_ciphers.secretbox_seal(key, plaintext)
     else:
         raise ValueError(f"{provider} is not a local provider")
     return prefix_for(provider, name) + body

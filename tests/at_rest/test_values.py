@@ -60,9 +60,9 @@ def test_aescbc_has_no_mac_so_wrong_keys_are_caught_by_shape() -> None:
         with pytest.raises(DecryptionError):
             values.open_local("aescbc", wrong, body, ETCD_KEY)
         try:
-            from sealer.encryption_at_rest import ciphers
+            from sealer.crypto import at_rest_ciphers
 
-            ciphers.aescbc_open(wrong, body)
+            at_rest_ciphers.aescbc_open(wrong, body)
             padding_passed += 1  # garbage with valid padding: only the object check stops it
         except DecryptionError:
             pass

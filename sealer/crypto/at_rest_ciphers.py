@@ -1,7 +1,9 @@
-"""The primitives the API server's providers use, exactly as it uses them.
+"""The ciphers of the API server's encryption-at-rest providers, exactly as it uses them.
 
-This is the one module of the package that touches ``cryptography.hazmat``
-and PyNaCl, so every nonce size and padding rule lives in one place:
+Byte-level functions (key and body in, plaintext or body out) for
+``sealer.encryption_at_rest``, which keeps the ``k8s:enc:...`` prefixes, the
+KMS envelope and the provider configuration; every nonce size, padding rule
+and hash function lives here:
 
 - ``aescbc``: AES-CBC, 16-byte random IV in front, PKCS#7 padding, **no MAC**
   (Go: ``aes.NewCBCTransformer``). A wrong key is noticed only when the
