@@ -110,3 +110,26 @@ def test_recipients_are_validated(age_key: AgeKey) -> None:
     with pytest.raises(FormatError, match="already encrypted"):
         ours = api.encrypt(b"a: 1\n", recipients=[age_key.recipient], filename="x.yaml")
         api.encrypt(ours, recipients=[age_key.recipient], filename="x.yaml")
+
+
+def test_duplicate_yaml_keys_are_refused_as_sops_refuses_them(age_key: AgeKey) -> None:
+    for text in (b"a: 1\nb: 2\na: 3\n", b"x:\n  a: 1\n  a: 2\n"):
+        for fast in (True, False):
+            with pytest.raises(FormatError, match="mapping key 'a' already defined"):
+                from sealer.formats.sops import store_yaml
+
+                store_yaml.load(text.decode(), fast=fast)
+        with pytest.raises(FormatError, match="already defined"):
+            api.encrypt(text, recipients=[age_key.recipient], filename="x.yaml")
+
+
+def test_extract_non_string_values_render_in_the_file_format(age_key: AgeKey) -> None:
+    doc = b"a:\n  num: 5\n  l:\n    - x\n    - 2\n"
+    encrypted = api.encrypt(doc, recipients=[age_key.recipient], filename="x.yaml")
+    opened = {"filename": "x.yaml", "identities": [age_key.secret]}
+    assert api.decrypt(encrypted, extract='["a"]["num"]', **opened) == b"5\n"  # type: ignore[arg-type]
+    assert api.decrypt(encrypted, extract='["a"]["l"]', **opened) == b"- x\n- 2\n"  # type: ignore[arg-type]
+    assert api.decrypt(encrypted, extract='["a"]', **opened) == b"num: 5\nl:\n    - x\n    - 2\n"  # type: ignore[arg-type]
+    assert api.decrypt(encrypted, extract=["a", "l", 0], **opened) == b"x"  # type: ignore[arg-type]
+    with pytest.raises(FormatError, match="not found"):
+        api.decrypt(encrypted, extract='["b"]', **opened)  # type: ignore[arg-type]

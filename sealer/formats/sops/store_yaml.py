@@ -310,9 +310,9 @@ def _comment_home(
     return first_on_line.container
 
 
-def _assemble(value: Any, anchors: dict[str, Any], done: set[int]) -> Value:
+def _assemble(value: Any, anchors: dict[str, Any], done: set[int], text: str) -> Value:
     if isinstance(value, _Alias):
-        return copy.deepcopy(_assemble(anchors[value.name], anchors, done))
+        return copy.deepcopy(_assemble(anchors[value.name], anchors, done, text))
     if isinstance(value, _Container):
         if id(value) not in done:
             done.add(id(value))
@@ -320,16 +320,22 @@ def _assemble(value: Any, anchors: dict[str, Any], done: set[int]) -> Value:
             target = value.target
             if value.kind == "map":
                 assert isinstance(target, Branch)
-                for _, payload in value.entries:
+                seen: dict[str, int] = {}
+                for (index, _, _), payload in value.entries:
                     if isinstance(payload, Comment):
                         target.append(TreeItem(payload, None))
-                    else:
-                        payload.value = _assemble(payload.value, anchors, done)
-                        target.append(payload)
+                        continue
+                    if payload.key in seen:
+                        # go-yaml refuses duplicate keys, so sops could not read such a file back.
+                        first, again = (text.count("\n", 0, i) + 1 for i in (seen[payload.key], index))
+                        raise FormatError(f"line {again}: mapping key {payload.key!r} already defined at line {first}")
+                    seen[payload.key] = index
+                    payload.value = _assemble(payload.value, anchors, done, text)
+                    target.append(payload)
             else:
                 seq = cast("list[Value]", target)
                 for _, payload in value.entries:
-                    seq.append(payload if isinstance(payload, Comment) else _assemble(payload, anchors, done))
+                    seq.append(payload if isinstance(payload, Comment) else _assemble(payload, anchors, done, text))
         return value.target
     return value  # type: ignore[no-any-return]
 
@@ -374,7 +380,7 @@ def load(text: str, *, fast: bool = True) -> list[Branch]:
         _place_comments(doc, mine, counter)
     for doc in docs:
         if doc.root is not None:
-            built = _assemble(doc.root, anchors, set())
+            built = _assemble(doc.root, anchors, set(), text)
             assert isinstance(built, Branch)
             branches.append(built)
         else:
