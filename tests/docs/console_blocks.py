@@ -49,7 +49,10 @@ class Block:
 
     @property
     def id(self) -> str:
-        return f"{self.path.name}:{self.line}"
+        """``docs/quickstart.md:11``: the file relative to the checkout, and the fence's line."""
+        root = Path(__file__).resolve().parents[2]
+        shown = self.path.relative_to(root) if self.path.is_relative_to(root) else self.path
+        return f"{shown}:{self.line}"
 
 
 def _commands(lines: list[str], where: str) -> tuple[str, ...]:

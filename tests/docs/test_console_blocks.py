@@ -73,7 +73,7 @@ def _script(doc_blocks: list[Block]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("doc", RUNNABLE_DOCS, ids=[d.name for d in RUNNABLE_DOCS])
+@pytest.mark.parametrize("doc", RUNNABLE_DOCS, ids=[str(d.relative_to(ROOT)) for d in RUNNABLE_DOCS])
 def test_runnable_blocks_succeed(doc: Path, tmp_path: Path) -> None:
     doc_blocks = [b for b in ALL_BLOCKS if b.path == doc and b.runs_here]
     work = tmp_path / "work"
