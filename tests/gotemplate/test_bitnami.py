@@ -148,3 +148,10 @@ def test_define_block_and_template_see_dollar_as_their_dot() -> None:
     text = '{{ define "dsn" }}{{ .user }}@{{ $.host }}{{ end }}{{ template "dsn" (dict "user" .user "host" "db") }}'
     assert r(text) == b"admin@db"
     assert r('{{ block "b" .user }}<{{ . }}>{{ end }}') == b"<admin>"
+
+
+def test_sprig_fromjson_not_helms() -> None:
+    # Helm replaces fromJson (objects only, errors as an "Error" key); the controller has Sprig's
+    assert r('{{ fromJson "[1,2]" }}') == b"[1 2]"
+    assert r('{{ fromJson "{bad" }}') == b"<no value>"
+    assert r('{{ $n := (fromJson "{\\"n\\": 3}").n }}{{ printf "%T %v" $n $n }}') == b"float64 3"
