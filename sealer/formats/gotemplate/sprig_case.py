@@ -10,7 +10,7 @@ results; tests/gotemplate compares them with Helm's Go build over random strings
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sealer.formats.gotemplate.funcs import FuncMap, register
 from sealer.formats.gotemplate.sprig_strings import GO_SPACE
@@ -49,14 +49,14 @@ def _punct(c: str) -> bool:
     return unicodedata.category(c).startswith("P")
 
 
-def _run(s: str, i: int, keep: object) -> int:
+def _run(s: str, i: int, keep: Callable[[str], bool]) -> int:
     """Index after the run starting at ``i`` of characters for which ``keep`` holds (bad bytes ride along)."""
     n = len(s)
     while i < n:
         j = i
         while j < n and _bad(s[j]):
             j += 1
-        if j >= n or not keep(s[j]):  # type: ignore[operator]
+        if j >= n or not keep(s[j]):
             return i
         i = j + 1
     return i

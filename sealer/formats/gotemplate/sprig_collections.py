@@ -13,7 +13,7 @@ from typing import Any
 from sealer.formats.gotemplate.funcs import FuncError, FuncMap, alias, register
 from sealer.formats.gotemplate.sprig_math import to_int64
 from sealer.formats.gotemplate.sprig_strings import strval
-from sealer.formats.gotemplate.values import Int64, IntList, StrList, StrMap, Uint8, go_kind, go_type, to_bytes, truth
+from sealer.formats.gotemplate.values import IntList, StrList, StrMap, Uint8, go_kind, go_type, to_bytes, truth
 
 COLLECTIONS: FuncMap = {}
 
@@ -317,4 +317,3 @@ register(COLLECTIONS, "typeIsLike", "string any")(lambda t, v: go_type(v) in (t,
 register(COLLECTIONS, "kindOf", "any")(go_kind)
 register(COLLECTIONS, "kindIs", "string any")(lambda t, v: t == go_kind(v))
 register(COLLECTIONS, "deepEqual", "any any")(deep_equal)
-_ = Int64

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from sealer.formats.gotemplate.funcs import FuncError, FuncMap, alias, register
@@ -252,7 +252,7 @@ def _dec_op(a: Any, rest: tuple[Any, ...], op: str) -> float:
                 try:
                     # shopspring/decimal: 16 digits after the point, rounded half up
                     q = acc / d
-                    acc = q.quantize(Decimal(1).scaleb(-16), rounding="ROUND_HALF_UP")
+                    acc = q.quantize(Decimal(1).scaleb(-16), rounding=ROUND_HALF_UP)
                 except InvalidOperation:
                     raise FuncError("decimal division failed") from None
     return float(acc)
@@ -263,4 +263,3 @@ register(MATH, "add1f", "any")(lambda a: _dec_op(a, (1,), "+"))
 register(MATH, "subf", "any", "any")(lambda a, *vs: _dec_op(a, vs, "-"))
 register(MATH, "mulf", "any", "any")(lambda a, *vs: _dec_op(a, vs, "*"))
 register(MATH, "divf", "any", "any")(lambda a, *vs: _dec_op(a, vs, "/"))
-_ = ROUND_HALF_EVEN

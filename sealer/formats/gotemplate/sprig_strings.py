@@ -7,13 +7,11 @@ from typing import Any
 from sealer.formats.gotemplate.funcs import FuncError, FuncMap, alias, register
 from sealer.formats.gotemplate.gofmt import go_quote, sprint_value, sprintf
 from sealer.formats.gotemplate.values import (
-    Int64,
     IntList,
     StrList,
     byte_slice,
     from_bytes,
     go_len_str,
-    is_int,
     to_bytes,
 )
 
@@ -405,4 +403,3 @@ def _seq(*params: int) -> str:
 
 
 alias(STRINGS, "trimall", "trimAll")
-_ = (Int64, is_int)
