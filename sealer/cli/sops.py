@@ -37,13 +37,15 @@ def _read(file: str) -> bytes:
 
 
 def _write(data: bytes, *, file: str, in_place: bool, output: str | None, mode: int | None = None) -> None:
-    from sealer.atomic_write import atomic_write
-
     if in_place:
         if file == "-":
             raise click.UsageError("--in-place needs a file, not stdin")
+        from sealer.atomic_write import atomic_write
+
         atomic_write(file, data)
     elif output:
+        from sealer.atomic_write import atomic_write
+
         atomic_write(output, data, mode=mode)
     else:
         sys.stdout.buffer.write(data)

@@ -176,3 +176,20 @@ def test_age_keygen_file_is_private_and_usable_by_sops(tmp_path: Path, sops: Sop
     (tmp_path / "s.enc.json").write_bytes(encrypted)
     result = sops.run("decrypt", str(tmp_path / "s.enc.json"), extra={"SOPS_AGE_KEY_FILE": str(key_file)})
     assert result.stdout == b'{\n\t"a": "b"\n}\n'
+
+
+def test_edit_creates_a_new_file_from_the_creation_rule(tmp_path: Path, sops: Sops, age_key: AgeKey) -> None:
+    (tmp_path / ".sops.yaml").write_text(f"creation_rules:\n  - age: {age_key.recipient}\n")
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\nopen(sys.argv[1], 'w').write('token: new-secret\\n')\n")
+    target = tmp_path / "new.yaml"
+    done = sealer(sops.home, "sops", "edit", str(target), extra={"EDITOR": f"{sys.executable} {editor}"},
+                  cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert b"new-secret" not in target.read_bytes()
+    assert sops.decrypt(target, keys=(age_key,)) == b"token: new-secret\n"
+    # An editor that fails leaves the file as it was.
+    before = target.read_bytes()
+    failing = sealer(sops.home, "sops", "edit", str(target), keys=(age_key,),
+                     extra={"EDITOR": f"{sys.executable} -c 'raise SystemExit(3)'"})
+    assert failing.returncode != 0 and target.read_bytes() == before

@@ -34,26 +34,39 @@ for _word in ("-.inf", "-.Inf", "-.INF"):
     _MAP[_word] = -math.inf
 
 _MERGE = object()
-_YAML_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_GO_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(inf|infinity|nan)$", re.IGNORECASE)
-_TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?(Z|[+-]\d{2}:\d{2}))"
-    r"|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?))?$"
-)
 _OLD_BOOL = frozenset("y Y yes Yes YES on On ON n N no No NO off Off OFF".split())
-_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+# Compiled on first use: most scalars in a sops file (ENC[...] text) never need them.
+_PATTERNS = {
+    "yaml_float": (r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$", 0),
+    "go_float": (r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(inf|infinity|nan)$", re.IGNORECASE),
+    "timestamp": (
+        r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+        r"(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?(Z|[+-]\d{2}:\d{2}))"
+        r"|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?))?$",
+        0,
+    ),
+    "base60": (r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$", 0),
+}
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    compiled = _COMPILED.get(name)
+    if compiled is None:
+        source, flags = _PATTERNS[name]
+        compiled = _COMPILED[name] = re.compile(source, flags)
+    return compiled
 
 
 def _go_parse_float(text: str) -> float:
-    if not _GO_FLOAT.match(text):
+    if not _pattern("go_float").match(text):
         raise ValueError("not a float")
     return float(text)
 
 
 def parse_timestamp(text: str) -> Timestamp | None:
     """go-yaml's ``parseTimestamp``: four-digit year first, then one of its four layouts."""
-    match = _TIMESTAMP.match(text)
+    match = _pattern("timestamp").match(text)
     if match is None:
         return None
     import calendar
@@ -105,7 +118,7 @@ def _resolve(text: str, *, allow_timestamp: bool = True) -> object:
             return parse_go_int(plain, base0=True)
         except ValueError:
             pass
-        if _YAML_FLOAT.match(plain):
+        if _pattern("yaml_float").match(plain):
             try:
                 return _go_parse_float(plain)
             except ValueError:
@@ -161,7 +174,7 @@ def _can_use_plain(text: str) -> bool:
     value = _resolve(text)
     if not isinstance(value, str):
         return False
-    return not (_BASE60.match(text) or text in _OLD_BOOL)
+    return not (text in _OLD_BOOL or (":" in text and _pattern("base60").match(text) is not None))
 
 
 def _is_printable(cp: int) -> bool:
