@@ -684,6 +684,12 @@ EDGE: list[str] = [
     "{{ mustToJson (list 1 (dict \"a\" nil)) }}",
     "{{ mustRegexFindAll \"(\" \"x\" 1 }}",
     "{{ mustAppend 1 2 }}",
+    # derivePassword (Master Password algorithm)
+    "{{ derivePassword 1 \"long\" .pass .user .host }}|{{ derivePassword 2 \"pin\" \"p\" \"u\" \"s\" }}|{{ derivePassword 0 \"maximum\" \"é\" \"\" \"x\" }}",
+    "{{ derivePassword 4294967295 \"basic\" .pass .user .host }}|{{ derivePassword 1 \"medium\" \"a\" \"b\" \"c\" }}|{{ derivePassword 1 \"short\" \"a\" \"b\" \"c\" }}|{{ derivePassword 1 \"nope\" \"a\" \"b\" \"c\" }}",
+    "{{ derivePassword (atoi \"1\") \"long\" .pass .user .host }}",
+    "{{ derivePassword -1 \"long\" .pass .user .host }}",
+    "{{ derivePassword 1.5 \"long\" .pass .user .host }}",
     # URLs
     "{{ $u := urlParse .url }}{{ $u.scheme }}|{{ $u.host }}|{{ $u.hostname }}|{{ $u.path }}|{{ $u.query }}|{{ $u.fragment }}|{{ $u.userinfo }}|{{ $u.opaque }}",
     "{{ urlParse \"postgres://app%40corp:p%40ss:w@db.example:5432/my%20db?sslmode=require\" | toJson }}",

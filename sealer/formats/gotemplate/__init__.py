@@ -20,8 +20,7 @@ controller on purpose:
   generation: ``now``, ``date``, ``randAlphaNum``, ``uuidv4``, ``genPrivateKey``,
   ``bcrypt``, ``htpasswd``, ``encryptAES`` ...) fail with an error saying why, when
   called: their output would churn the Secret on every resync.
-* Not reproduced, refused with a clear error: ``semver``/``semverCompare``,
-  ``derivePassword``, ``decryptAES``.
+* Not reproduced, refused with a clear error: ``semver``/``semverCompare``, ``decryptAES``.
 * ``keys`` and ``values`` return key order (Go's map order is random).
 * Error messages never contain data values where Go's would (``range can't iterate
   over <value>``, regexp/JSON/URL parse errors, ``fail`` with a computed message).

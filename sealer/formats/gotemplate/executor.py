@@ -373,6 +373,8 @@ class _Exec:
             ok = is_int(value) and type(value) is int
         elif typ == "int64":
             ok = isinstance(value, Int64)
+        elif typ == "uint32":
+            ok = False  # no function returns a uint32, so only a literal fits
         elif typ == "float64":
             ok = isinstance(value, float)
         elif typ == "bool":
@@ -425,6 +427,10 @@ class _Exec:
             if isinstance(n, NumberNode) and n.is_int:
                 return int(n.int_value) if typ == "int" else Int64(n.int_value)
             raise self.errorf(f"expected integer; found {n}")
+        elif typ == "uint32":
+            if isinstance(n, NumberNode) and n.is_uint:
+                return int(n.int_value) & 0xFFFFFFFF  # reflect's SetUint truncates to the width
+            raise self.errorf(f"expected unsigned integer; found {n}")
         elif typ == "float64":
             if isinstance(n, NumberNode) and n.is_float:
                 return float(n.float_value)

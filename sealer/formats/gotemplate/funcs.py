@@ -19,6 +19,7 @@ GO_TYPES = {
     "string": "string",
     "int": "int",
     "int64": "int64",
+    "uint32": "uint32",
     "float64": "float64",
     "bool": "bool",
     "list": "[]interface {}",

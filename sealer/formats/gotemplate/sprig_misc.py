@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import zlib
 from typing import Any
 
@@ -73,6 +74,66 @@ for _prefix in ("", "os"):
     register(MISC, _prefix + ("IsAbs" if _prefix else "isAbs"), "string")(lambda p: p.startswith("/"))
 
 register(MISC, "hello", "")(lambda: "Hello!")
+
+# --- derivePassword: the Master Password algorithm (scrypt, then HMAC-SHA256 picks template characters)
+
+_MPW_SEED = b"com.lyndir.masterpassword"
+_MPW_TEMPLATES = {
+    "maximum": ["anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno"],
+    "long": [
+        "CvcvnoCvcvCvcv",
+        "CvcvCvcvnoCvcv",
+        "CvcvCvcvCvcvno",
+        "CvccnoCvcvCvcv",
+        "CvccCvcvnoCvcv",
+        "CvccCvcvCvcvno",
+        "CvcvnoCvccCvcv",
+        "CvcvCvccnoCvcv",
+        "CvcvCvccCvcvno",
+        "CvcvnoCvcvCvcc",
+        "CvcvCvcvnoCvcc",
+        "CvcvCvcvCvccno",
+        "CvccnoCvccCvcv",
+        "CvccCvccnoCvcv",
+        "CvccCvccCvcvno",
+        "CvcvnoCvccCvcc",
+        "CvcvCvccnoCvcc",
+        "CvcvCvccCvccno",
+        "CvccnoCvcvCvcc",
+        "CvccCvcvnoCvcc",
+        "CvccCvcvCvccno",
+    ],
+    "medium": ["CvcnoCvc", "CvcCvcno"],
+    "short": ["Cvcn"],
+    "basic": ["aaanaaan", "aannaaan", "aaannaaa"],
+    "pin": ["nnnn"],
+}
+_MPW_CHARS = {
+    "V": "AEIOU",
+    "C": "BCDFGHJKLMNPQRSTVWXYZ",
+    "v": "aeiou",
+    "c": "bcdfghjklmnpqrstvwxyz",
+    "A": "AEIOUBCDFGHJKLMNPQRSTVWXYZ",
+    "a": "AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz",
+    "n": "0123456789",
+    "o": "@&%?,=[]_:-+*$#!'^~;()/.",
+    "x": "AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz0123456789!@#$%^&*()",
+}
+
+
+@register(MISC, "derivePassword", "uint32 string string string string")
+def _derive_password(counter: int, kind: str, password: str, user: str, site: str) -> str:
+    templates = _MPW_TEMPLATES.get(kind)
+    if templates is None:
+        return f"cannot find password template {kind}"
+    u, st = to_bytes(user), to_bytes(site)
+    salt = _MPW_SEED + len(u).to_bytes(4, "big") + u
+    key = hashlib.scrypt(to_bytes(password), salt=salt, n=32768, r=8, p=2, maxmem=64 << 20, dklen=64)
+    msg = _MPW_SEED + len(st).to_bytes(4, "big") + st + counter.to_bytes(4, "big")
+    seed = hmac.new(key, msg, hashlib.sha256).digest()
+    template = templates[seed[0] % len(templates)]
+    return "".join(_MPW_CHARS[t][seed[i + 1] % len(_MPW_CHARS[t])] for i, t in enumerate(template))
+
 
 # --- flow control ------------------------------------------------------------------------------
 
@@ -184,10 +245,6 @@ refuse(
     MISC,
     "it is not supported by sealer; compute the value before sealing",
     "decryptAES",
-    "derivePassword",
     "semver",
     "semverCompare",
-    "urlParse",
-    "urlJoin",
-    "getHostByName",
 )
