@@ -104,7 +104,6 @@ class _Builder:
         self.text = text
         self.anchors: dict[str, Any] = {}
         self.docs: list[_Doc] = []
-        self.seq = 0
 
     def next(self) -> Any:
         event = self.events[self.pos]
@@ -642,18 +641,18 @@ class _Emitter:
             w.write_indent(0)
             w.indicator("---", True, False, False)
             w.write_indent(0)
-        self.value_node(branch, -1, context="root", head="")
+        self.value_node(branch, -1, context="root")
         w.foot_indent = 0
         w.process_foot_comment(0)
         w.foot_indent = -1
         w.write_indent(0)
 
-    def value_node(self, value: Value, indent: int, *, context: str, head: str) -> str:
+    def value_node(self, value: Value, indent: int, *, context: str) -> str:
         """Emit a node; ``indent`` is the emitter indent of the parent. Returns a pending foot comment."""
         if isinstance(value, Branch):
-            return self.mapping(value, indent, context=context, head=head)
+            return self.mapping(value, indent, context=context)
         if isinstance(value, list):
-            return self.sequence(cast("list[Value]", value), indent, context=context, head=head)
+            return self.sequence(cast("list[Value]", value), indent, context=context)
         text, style = _leaf_text(value)
         scalar_indent = _child_indent(indent, context == "seq") if indent >= 0 else 0
         self.w.scalar(text, style, scalar_indent, simple_key=False)
@@ -663,7 +662,7 @@ class _Emitter:
         self.w.indicator(brackets[0], True, True, False)
         self.w.indicator(brackets[1], False, False, False)
 
-    def mapping(self, branch: Branch, indent: int, *, context: str, head: str) -> str:
+    def mapping(self, branch: Branch, indent: int, *, context: str) -> str:
         w = self.w
         leading, pairs, trailing = _split_comments(
             branch, lambda item: item.key.value if isinstance(item.key, Comment) else None
@@ -698,10 +697,7 @@ class _Emitter:
                 w.indicator(":", False, False, False)
             value = item.value
             if isinstance(value, Branch | list) and not _is_empty_collection(value):
-                child_head = ""
-                if isinstance(value, Branch):
-                    child_head = ""
-                foot = self.value_node(value, own, context="map", head=child_head)
+                foot = self.value_node(value, own, context="map")
                 if foot:
                     w.foot_comment = foot
             else:
@@ -715,7 +711,7 @@ class _Emitter:
             w.tail_comment(_join(trailing), own)
         return ""
 
-    def sequence(self, values: list[Value], indent: int, *, context: str, head: str) -> str:
+    def sequence(self, values: list[Value], indent: int, *, context: str) -> str:
         w = self.w
         leading, pairs, trailing = _split_comments(values, lambda v: v.value if isinstance(v, Comment) else None)
         if not pairs:
@@ -734,7 +730,7 @@ class _Emitter:
             w.write_indent(own)
             w.indicator("-", True, False, True)
             if isinstance(item, Branch | list) and not _is_empty_collection(item):
-                self.value_node(item, own, context="seq", head="")
+                self.value_node(item, own, context="seq")
             elif isinstance(item, Branch | list):
                 self._flow_empty("{}" if isinstance(item, Branch) else "[]")
             else:
@@ -816,7 +812,7 @@ class YAMLStore:
         if isinstance(value, Branch):
             return emit([value]).encode("utf-8", "surrogateescape")
         emitter = _Emitter()
-        emitter.value_node(value, -1, context="root", head="")
+        emitter.value_node(value, -1, context="root")
         emitter.w.write_indent(0)
         return "".join(emitter.w.out).encode("utf-8", "surrogateescape")
 
