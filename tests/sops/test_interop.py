@@ -7,6 +7,8 @@ to the same bytes, and look like sops' own (same values encrypted, same types).
 
 from __future__ import annotations
 
+import json
+import random
 import re
 from pathlib import Path
 
@@ -152,3 +154,38 @@ def test_comments_land_where_sops_puts_them(tmp_path: Path, sops: Sops, age_key:
     ours = api.encrypt(text, recipients=[age_key.recipient], filename="layouts.yaml")
     assert sops.decrypt(_write(tmp_path, "ours.yaml", ours), keys=(age_key,)) == theirs
     assert b"ENC[" not in theirs
+
+
+_FUZZ_PIECES = [*"abcXYZ019 _-:#,[]{}&*!|>'\"%@`?.~\\/\t\n\r", "é", "ü", "\U0001f600", "\u2028", "\x85", "\x00",
+                "\x01", "\xa0", "\ufeff", "yes", "no", "true", "null", "0x1F", "1e3", "012", "2024-01-01", "<<",
+                "---", "...", "  "]
+
+
+def _fuzz_value(rng: random.Random, depth: int) -> object:
+    choice = rng.random()
+    if depth > 2 or choice < 0.5:
+        kind = rng.random()
+        if kind < 0.7:
+            return "".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randint(0, 8)))
+        if kind < 0.8:
+            return rng.choice([0, 1, -5, 12345678901, 3.5, 1e21, 1e-7, 100000.0, 1234567.0, 0.1])
+        return rng.choice([True, False, None])
+    if choice < 0.75:
+        return {"".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randint(1, 6))): _fuzz_value(rng, depth + 1)
+                for _ in range(rng.randint(0, 4))}
+    return [_fuzz_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_documents_render_as_sops_renders_them(seed: int, tmp_path: Path, sops: Sops, age_key: AgeKey) -> None:
+    """Awkward strings (indicators, quotes, tabs, LS/NEL, BOM, YAML-lookalikes) and numbers, via JSON input,
+    printed as YAML and JSON: byte for byte what sops prints (go-yaml's quoting rules and its quirks)."""
+    rng = random.Random(seed)
+    document = {f"k{i}_" + str(_fuzz_value(rng, 3)): _fuzz_value(rng, 0) for i in range(40)}
+    encrypted = _write(tmp_path, "in.json", sops.encrypt(_write(tmp_path, "p.json", json.dumps(document).encode()),
+                                                         recipients=(age_key,)))
+    for output in ("yaml", "json"):
+        expected = sops.decrypt(encrypted, "--output-type", output, keys=(age_key,))
+        ours = api.decrypt(encrypted.read_bytes(), filename="in.json", output_type=output,
+                           identities=[age_key.secret])
+        assert ours == expected, output

@@ -27,6 +27,7 @@ from sealer.formats.sops.gofmt import format_float_g
 from sealer.formats.sops.tree import Branch, Comment, Timestamp, TreeItem, Value
 from sealer.formats.sops.yaml_scalars import (
     DOUBLE,
+    LITERAL,
     PLAIN,
     SINGLE,
     Analysis,
@@ -508,7 +509,19 @@ class _Writer:
             self.indention = False
         elif style == SINGLE:
             self.indicator("'", True, False, False)
-            self.put(text.replace("'", "''"))
+            breaks = False
+            for ch in text:
+                if ch in _BREAK_CHARS:  # only LS/PS reach here: they break the line, go-yaml re-indents after
+                    if not breaks and ch == "\n":
+                        self.put_break()
+                    self._write_break(ch)
+                    breaks = True
+                else:
+                    if breaks:
+                        self.write_indent(indent)
+                    self.put("''" if ch == "'" else ch)
+                    self.indention = False
+                    breaks = False
             self.indicator("'", False, False, False)
             self.whitespace = False
             self.indention = False
@@ -520,6 +533,14 @@ class _Writer:
             self.indention = False
         else:
             self.literal(text, indent)
+
+    def _write_break(self, ch: str) -> None:
+        if ch == "\n":
+            self.put_break()
+        else:  # \r, NEL, LS, PS are written as they are and count as a line end
+            self.out.append(ch)
+            self.column = 0
+            self.indention = True
 
     def literal(self, value: str, indent: int) -> None:
         self.indicator("|", True, False, False)
@@ -537,12 +558,7 @@ class _Writer:
         breaks = True
         for ch in value:
             if ch in _BREAK_CHARS:
-                if ch == "\n":
-                    self.put_break()
-                else:
-                    self.out.append(ch)
-                    self.column = 0
-                    self.indention = True
+                self._write_break(ch)
                 breaks = True
             else:
                 if breaks:
@@ -554,9 +570,12 @@ class _Writer:
 
 def _double_quoted(text: str) -> str:
     out = []
+    # go-yaml's is_bom() looks at the first bytes of the value, not the current ones: a value
+    # that starts with a BOM has every character escaped.
+    escape_all = text.startswith("\ufeff")
     for ch in text:
         cp = ord(ch)
-        if not _printable(cp) or cp == 0xFEFF or ch in _BREAK_CHARS or ch in '"\\':
+        if escape_all or not _printable(cp) or cp == 0xFEFF or ch in _BREAK_CHARS or ch in '"\\':
             if 0xDC80 <= cp <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
                 cp = cp - 0xDC00
             escape = _ESCAPES.get(cp)
@@ -589,7 +608,12 @@ def _leaf_text(value: Value) -> tuple[str, str]:
     if isinstance(value, str):
         if value == "<<":
             return "!!merge <<", _RAW  # what sops' go-yaml writes for this one string
-        return value, string_style(value)
+        style = string_style(value)
+        if style == LITERAL and value.startswith("\t"):
+            # go-yaml cannot read back the literal it writes for this (Node.Encode fails), and sops
+            # then emits the zero node: null.
+            return "null", PLAIN
+        return value, style
     raise FormatError(f"cannot write a {type(value).__name__} as YAML")
 
 
@@ -686,14 +710,17 @@ class _Emitter:
             w.write_indent(own)
             key = item.key
             assert isinstance(key, str)
-            key_style = string_style(key)
-            if len(key) > 128 or Analysis(key).multiline:
+            key_text, key_style = _leaf_text(key)
+            if key_style == _RAW:
+                w.scalar(key_text, key_style, own, simple_key=True)
+                w.indicator(":", False, False, False)
+            elif len(key_text) > 128 or Analysis(key_text).multiline:
                 w.indicator("?", True, False, True)
-                w.scalar(key, key_style, _round_up(own), simple_key=False)
+                w.scalar(key_text, key_style, _round_up(own), simple_key=False)
                 w.write_indent(own)
                 w.indicator(":", True, False, True)
             else:
-                w.scalar(key, key_style, own, simple_key=True)
+                w.scalar(key_text, key_style, own, simple_key=True)
                 w.indicator(":", False, False, False)
             value = item.value
             if isinstance(value, Branch | list) and not _is_empty_collection(value):
