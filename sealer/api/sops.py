@@ -27,12 +27,13 @@ from sealer.errors import DecryptionError, FormatError, IntegrityError, KeyNotFo
 from sealer.formats.sops import crypt
 from sealer.formats.sops.crypt import Selectors, Stash
 from sealer.formats.sops.metadata import AgeKey, MasterKey, Metadata, canonical_rfc3339
-from sealer.formats.sops.stores import Store, store_for
+from sealer.formats.sops.stores import Store, StoreSettings, store_for
 from sealer.formats.sops.stores import format_for_path as _format_for_path
 from sealer.formats.sops.tree import Branch, Value
 
 __all__ = [
     "DecryptedFile",
+    "StoreSettings",
     "decrypt",
     "decrypt_file",
     "discover_identities",
@@ -55,8 +56,8 @@ def _label(filename: str) -> str:
     return filename or "<stdin>"
 
 
-def _input_store(input_type: str | None, filename: str) -> Store:
-    return store_for(input_type or _format_for_path(filename))
+def _input_store(input_type: str | None, filename: str, stores: StoreSettings | None = None) -> Store:
+    return store_for(input_type or _format_for_path(filename), stores)
 
 
 def _now_rfc3339() -> str:
@@ -194,9 +195,10 @@ def decrypt_file(
     filename: str = "",
     identities: Sequence[object] | None = None,
     ignore_mac: bool = False,
+    stores: StoreSettings | None = None,
 ) -> DecryptedFile:
     """Decrypt to a tree (for set/edit/rotate); see :func:`decrypt` for the errors."""
-    store = _input_store(input_type, filename)
+    store = _input_store(input_type, filename, stores)
     try:
         branches, metadata = store.load_encrypted(data)
     except FormatError as exc:
@@ -248,17 +250,19 @@ def decrypt(
     identities: Sequence[object] | None = None,
     extract: str | Sequence[str | int] | None = None,
     ignore_mac: bool = False,
+    stores: StoreSettings | None = None,
 ) -> bytes:
     """Decrypt a SOPS file and render it as ``output_type`` (default: the input type).
 
     The input type is inferred from ``filename`` as sops does when not given.
     ``extract`` is a sops tree path (``'["data"]["password"]'``) or a list of
-    components: a string value comes back raw, anything else rendered.
+    components: a string value comes back raw, anything else rendered. ``stores``
+    carries ``.sops.yaml``'s output indentation (sops' defaults when ``None``).
     """
     decrypted = decrypt_file(
-        data, input_type=input_type, filename=filename, identities=identities, ignore_mac=ignore_mac
+        data, input_type=input_type, filename=filename, identities=identities, ignore_mac=ignore_mac, stores=stores
     )
-    out_store = store_for(output_type) if output_type else decrypted.store
+    out_store = store_for(output_type, stores) if output_type else decrypted.store
     branches = decrypted.branches
     if extract is not None:
         path = _parse_path(extract)
@@ -332,6 +336,7 @@ def encrypt(
     mac_only_encrypted: bool | None = None,
     config: str | os.PathLike[str] | None = None,
     search_config: bool = True,
+    stores: StoreSettings | None = None,
 ) -> bytes:
     """Encrypt plaintext as sops would, to age ``recipients`` (or ``key_groups``).
 
@@ -340,8 +345,8 @@ def encrypt(
     file; otherwise it is searched from the working directory upwards when
     ``search_config``). Explicit arguments win over the rule.
     """
-    store = _input_store(input_type, filename)
-    out_store = store_for(output_type) if output_type else store
+    store = _input_store(input_type, filename, stores)
+    out_store = store_for(output_type, stores) if output_type else store
     try:
         branches = store.load_plain(data)
     except FormatError as exc:
@@ -370,7 +375,10 @@ def encrypt(
             raise KeyNotFoundError(
                 f"no recipients for {_label(filename)}: pass --age, or add a .sops.yaml with creation_rules"
             )
-        rule = load_config(path).rule_for(filename)
+        loaded = load_config(path)
+        rule = loaded.rule_for(filename)
+        if stores is None:
+            out_store = store_for(output_type or store.name, loaded.stores)
         groups = [[AgeKey(recipient=r) for r in group] for group in rule.key_groups]
         threshold = threshold or rule.shamir_threshold
         if explicit.rule_count() == 0:
@@ -403,9 +411,12 @@ _SELECTOR_NAMES = (
 )
 
 
-def reencrypt(decrypted: DecryptedFile, *, output_type: str | None = None, new_key: bool = False) -> bytes:
+def reencrypt(
+    decrypted: DecryptedFile, *, output_type: str | None = None, new_key: bool = False,
+    stores: StoreSettings | None = None,
+) -> bytes:
     """Write a decrypted (possibly modified) file back: same data key and IVs unless ``new_key``."""
-    store = store_for(output_type) if output_type else decrypted.store
+    store = store_for(output_type, stores) if output_type else decrypted.store
     key = decrypted.data_key
     stash: Stash | None = decrypted.stash
     if new_key:
@@ -426,9 +437,10 @@ def rotate(
     identities: Sequence[object] | None = None,
     add_age: Sequence[str] = (),
     remove_age: Sequence[str] = (),
+    stores: StoreSettings | None = None,
 ) -> bytes:
     """A new data key for the file (``sops rotate``), optionally adding/removing age recipients."""
-    decrypted = decrypt_file(data, input_type=input_type, filename=filename, identities=identities)
+    decrypted = decrypt_file(data, input_type=input_type, filename=filename, identities=identities, stores=stores)
     groups = decrypted.metadata.key_groups
     removed = {r.strip() for r in remove_age}
     if removed:
@@ -443,7 +455,7 @@ def rotate(
         for master in group:
             if isinstance(master, AgeKey):
                 master.enc = ""
-    return reencrypt(decrypted, output_type=output_type, new_key=True)
+    return reencrypt(decrypted, output_type=output_type, new_key=True, stores=stores)
 
 
 def update_keys(
@@ -454,13 +466,14 @@ def update_keys(
     input_type: str | None = None,
     filename: str = "",
     identities: Sequence[object] | None = None,
+    stores: StoreSettings | None = None,
 ) -> bytes | None:
     """Re-wrap the data key for new key groups (``sops updatekeys``); ``None`` if already up to date.
 
     Values, the MAC and lastmodified are left as they are: only who can open the
     data key changes.
     """
-    store = _input_store(input_type, filename)
+    store = _input_store(input_type, filename, stores)
     try:
         branches, metadata = store.load_encrypted(data)
     except FormatError as exc:
@@ -486,11 +499,12 @@ def set_value(
     input_type: str | None = None,
     filename: str = "",
     identities: Sequence[object] | None = None,
+    stores: StoreSettings | None = None,
 ) -> bytes:
     """Set one value (``sops set``) and write the file back under the same data key."""
     from sealer.formats.sops.treepath import set_in
 
-    decrypted = decrypt_file(data, input_type=input_type, filename=filename, identities=identities)
+    decrypted = decrypt_file(data, input_type=input_type, filename=filename, identities=identities, stores=stores)
     decrypted.branches[0] = set_in(decrypted.branches[0], _parse_path(path), value)
     return reencrypt(decrypted)
 
@@ -502,10 +516,11 @@ def unset_value(
     input_type: str | None = None,
     filename: str = "",
     identities: Sequence[object] | None = None,
+    stores: StoreSettings | None = None,
 ) -> bytes:
     """Remove one value (``sops unset``) and write the file back under the same data key."""
     from sealer.formats.sops.treepath import unset_in
 
-    decrypted = decrypt_file(data, input_type=input_type, filename=filename, identities=identities)
+    decrypted = decrypt_file(data, input_type=input_type, filename=filename, identities=identities, stores=stores)
     decrypted.branches[0] = unset_in(decrypted.branches[0], _parse_path(path))
     return reencrypt(decrypted)

@@ -56,6 +56,13 @@ def _name(file: str) -> str:
     return "" if file == "-" else file
 
 
+def _stores(config: str | None) -> Any:
+    """Output indentation from ``stores:`` of the .sops.yaml sops would use (--config or the nearest)."""
+    from sealer.formats.sops.config import store_settings_near
+
+    return store_settings_near(Path.cwd(), Path(config) if config else None)
+
+
 def _age_list(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
@@ -132,6 +139,7 @@ def encrypt(
         unencrypted_comment_regex=unencrypted_comment_regex,
         mac_only_encrypted=mac_only_encrypted,
         config=config,
+        stores=_stores(config),
     )
     _write(result, file=file, in_place=in_place, output=output)
 
@@ -165,6 +173,7 @@ def decrypt(
         output_type=output_type,
         extract=extract,
         ignore_mac=ignore_mac,
+        stores=_stores(config),
     )
     _write(result, file=file, in_place=in_place, output=output, mode=0o600)
 
@@ -174,6 +183,7 @@ def decrypt(
 @io_options
 @click.option("--add-age", multiple=True, help="age recipients to add (comma-separated).")
 @click.option("--rm-age", multiple=True, help="age recipients to remove (comma-separated).")
+@click.option("--config", type=click.Path(dir_okay=False, exists=True), help="Path to .sops.yaml.")
 def rotate(
     file: str,
     input_type: str | None,
@@ -182,6 +192,7 @@ def rotate(
     output: str | None,
     add_age: tuple[str, ...],
     rm_age: tuple[str, ...],
+    config: str | None,
 ) -> None:
     """Re-encrypt FILE under a new data key (optionally adding or removing age recipients)."""
     from sealer.api import sops as api
@@ -193,6 +204,7 @@ def rotate(
         output_type=output_type,
         add_age=_age_list(add_age),
         remove_age=_age_list(rm_age),
+        stores=_stores(config),
     )
     _write(result, file=file, in_place=in_place, output=output)
 
@@ -222,6 +234,7 @@ def updatekeys(
             shamir_threshold=shamir_secret_sharing_threshold or rule.shamir_threshold,
             input_type=input_type,
             filename=file,
+            stores=_stores(str(config_path)),
         )
         if result is None:
             click.echo(f"{file}: already up to date", err=True)
@@ -258,7 +271,10 @@ def set_(file: str, path: str, value: str | None, input_type: str | None, value_
         raise click.UsageError("missing VALUE (a JSON value)")
     else:
         text = value
-    result = api.set_value(_read(file), path=path, value=parse_json_value(text), input_type=input_type, filename=file)
+    result = api.set_value(
+        _read(file), path=path, value=parse_json_value(text), input_type=input_type, filename=file,
+        stores=_stores(None),
+    )
     atomic_write(file, result)
 
 
@@ -271,7 +287,7 @@ def unset(file: str, path: str, input_type: str | None) -> None:
     from sealer.api import sops as api
     from sealer.atomic_write import atomic_write
 
-    result = api.unset_value(_read(file), path=path, input_type=input_type, filename=file)
+    result = api.unset_value(_read(file), path=path, input_type=input_type, filename=file, stores=_stores(None))
     atomic_write(file, result)
 
 
@@ -333,8 +349,11 @@ def edit(file: str, input_type: str | None, age: tuple[str, ...], config: str | 
     kind = input_type or format_for_path(file)
     suffix = Path(file).suffix if kind != "binary" else ""
     existing = Path(file).exists()
-    decrypted = api.decrypt_file(_read(file), input_type=input_type, filename=file) if existing else None
-    store = decrypted.store if decrypted else store_for(kind)
+    stores = _stores(config)
+    decrypted = (
+        api.decrypt_file(_read(file), input_type=input_type, filename=file, stores=stores) if existing else None
+    )
+    store = decrypted.store if decrypted else store_for(kind, stores)
     plaintext = store.emit_plain(decrypted.branches) if decrypted else _EXAMPLES.get(kind, b"")
     with _private_file(suffix, plaintext) as path:
         before = hashlib.sha256(path.read_bytes()).digest()
@@ -346,7 +365,9 @@ def edit(file: str, input_type: str | None, age: tuple[str, ...], config: str | 
         click.echo(f"{file}: not modified, nothing to do", err=True)
         return
     if decrypted is None:
-        result = api.encrypt(edited, recipients=_age_list(age), input_type=kind, filename=file, config=config)
+        result = api.encrypt(
+            edited, recipients=_age_list(age), input_type=kind, filename=file, config=config, stores=stores
+        )
         atomic_write(file, result)
         return
     try:

@@ -75,3 +75,24 @@ def test_updatekeys_both_ways(tmp_path: Path, sops: Sops, age_key: AgeKey, other
     assert api.decrypt(theirs.read_bytes(), filename="t.yaml", identities=[third_age_key.secret]) == (
         sops.decrypt(theirs, keys=(other_age_key,))
     )
+
+
+def test_stores_indentation_from_sops_yaml(tmp_path: Path, sops: Sops, age_key: AgeKey) -> None:
+    """``stores: {yaml: {indent: 2}, json: {indent: 3}}`` shapes output here exactly as in sops."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".sops.yaml").write_text(
+        f"creation_rules:\n  - age: {age_key.recipient}\nstores:\n  yaml:\n    indent: 2\n  json:\n    indent: 3\n"
+    )
+    (repo / "s.yaml").write_bytes(b"# c\na:\n  b:\n  - x\n  - k: |\n      lit\n")
+    (repo / "s.json").write_bytes(b'{"a": {"b": [1, "x"]}}')
+    for name in ("s.yaml", "s.json"):
+        theirs = sops.run("encrypt", name, cwd=repo).stdout
+        ours = sealer(repo, "sops", "encrypt", name, cwd=repo)
+        assert ours.returncode == 0, ours.stderr
+        assert _layout(ours.stdout).split(b'"sops"')[0] == _layout(theirs).split(b'"sops"')[0]
+        (repo / f"enc-{name}").write_bytes(theirs)
+        expected = sops.run("decrypt", f"enc-{name}", keys=(age_key,), cwd=repo).stdout
+        done = sealer(repo, "sops", "decrypt", f"enc-{name}", keys=(age_key,), cwd=repo)
+        assert done.returncode == 0 and done.stdout == expected, done.stderr
+    assert b"\n  a:" not in expected and b'\n   "a"' in expected  # three spaces for JSON

@@ -23,8 +23,9 @@ from typing import Any
 
 from sealer.errors import FormatError, InputError, KeyNotFoundError
 from sealer.formats.sops.crypt import Selectors
+from sealer.formats.sops.stores import StoreSettings
 
-__all__ = ["CONFIG_NAME", "CreationRule", "SopsConfig", "find_config", "load_config"]
+__all__ = ["CONFIG_NAME", "CreationRule", "SopsConfig", "find_config", "load_config", "store_settings_near"]
 
 CONFIG_NAME = ".sops.yaml"
 MAX_DEPTH = 100
@@ -55,6 +56,7 @@ class CreationRule:
 class SopsConfig:
     path: Path
     rules: list[CreationRule]
+    stores: StoreSettings = field(default_factory=StoreSettings)
 
     def rule_for(self, filename: str) -> CreationRule:
         """The first rule matching ``filename`` (relative to the config's directory when inside it)."""
@@ -163,4 +165,30 @@ def load_config(path: Path) -> SopsConfig:
     rules_raw = raw.get("creation_rules") or []
     if not isinstance(rules_raw, list):
         raise ConfigError(f"{path}: creation_rules must be a list")
-    return SopsConfig(path=path, rules=[_rule(r, n + 1, path) for n, r in enumerate(rules_raw)])
+    return SopsConfig(
+        path=path, rules=[_rule(r, n + 1, path) for n, r in enumerate(rules_raw)], stores=_stores(raw, path)
+    )
+
+
+def _stores(raw: dict[str, Any], path: Path) -> StoreSettings:
+    """``stores: {yaml: {indent: N}, json: {indent: N}, json_binary: {indent: N}}``."""
+    section = raw.get("stores") or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: stores must be a mapping")
+
+    def indent(name: str, default: int) -> int:
+        entry = section.get(name) or {}
+        value = entry.get("indent", default) if isinstance(entry, dict) else default
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"{path}: stores.{name}.indent must be an integer")
+        return value
+
+    return StoreSettings(
+        yaml_indent=indent("yaml", 0), json_indent=indent("json", -1), json_binary_indent=indent("json_binary", -1)
+    )
+
+
+def store_settings_near(start: Path, explicit: Path | None = None) -> StoreSettings:
+    """The ``stores`` settings sops would apply when run in ``start`` (defaults without a config)."""
+    path = explicit if explicit is not None else find_config(start)
+    return load_config(path).stores if path is not None else StoreSettings()

@@ -43,19 +43,19 @@ def go_json_string(text: str) -> str:
     return "".join(out)
 
 
-def _encode(value: Any, depth: int) -> str:
+def _encode(value: Any, depth: int, unit: str = "\t") -> str:
     if isinstance(value, Branch):
         pairs = [(item.key, item.value) for item in value if isinstance(item.key, str)]
-        return _encode_pairs(pairs, depth)
+        return _encode_pairs(pairs, depth, unit)
     if isinstance(value, dict):
-        return _encode_pairs(list(value.items()), depth)
+        return _encode_pairs(list(value.items()), depth, unit)
     if isinstance(value, list):
         items = [v for v in value if not isinstance(v, Comment)]
         if not items:
             return "[]"
-        inner = "\t" * (depth + 1)
-        body = ",\n".join(inner + _encode(v, depth + 1) for v in items)
-        return "[\n" + body + "\n" + "\t" * depth + "]"
+        inner = unit * (depth + 1)
+        body = ",\n".join(inner + _encode(v, depth + 1, unit) for v in items)
+        return "[\n" + body + "\n" + unit * depth + "]"
     if value is None or value is NIL_LIST:
         return "null"
     if isinstance(value, bool):
@@ -74,12 +74,12 @@ def _encode(value: Any, depth: int) -> str:
     raise FormatError(f"cannot write a {type(value).__name__} as JSON")
 
 
-def _encode_pairs(pairs: list[tuple[str, Any]], depth: int) -> str:
+def _encode_pairs(pairs: list[tuple[str, Any]], depth: int, unit: str = "\t") -> str:
     if not pairs:
         return "{}"
-    inner = "\t" * (depth + 1)
-    body = ",\n".join(f"{inner}{go_json_string(k)}: {_encode(v, depth + 1)}" for k, v in pairs)
-    return "{\n" + body + "\n" + "\t" * depth + "}"
+    inner = unit * (depth + 1)
+    body = ",\n".join(f"{inner}{go_json_string(k)}: {_encode(v, depth + 1, unit)}" for k, v in pairs)
+    return "{\n" + body + "\n" + unit * depth + "}"
 
 
 def _reject_constant(name: str) -> Any:
@@ -110,6 +110,12 @@ def _parse(data: bytes) -> Branch:
 class JSONStore:
     name = "json"
 
+    def __init__(self, indent: int = -1) -> None:
+        """``indent`` spaces per level (``stores.json.indent``); -1, the default, means a tab."""
+        if indent < -1:
+            raise FormatError("JSON indentation smaller than -1 is not accepted (stores.json.indent in .sops.yaml)")
+        self.unit = "\t" if indent == -1 else " " * indent
+
     def load_plain(self, data: bytes) -> list[Branch]:
         return [_parse(data)]
 
@@ -118,15 +124,15 @@ class JSONStore:
         return branches, metadata_from_tree(branches)
 
     def emit_plain(self, branches: Sequence[Branch]) -> bytes:
-        return text_bytes(_encode(branches[0], 0) + "\n")
+        return text_bytes(_encode(branches[0], 0, self.unit) + "\n")
 
     def emit_encrypted(self, branches: Sequence[Branch], metadata: Metadata) -> bytes:
         pairs: list[tuple[str, Any]] = [(i.key, i.value) for i in branches[0] if isinstance(i.key, str)]
         pairs.append(("sops", metadata.to_schema()))
-        return text_bytes(_encode_pairs(pairs, 0) + "\n")
+        return text_bytes(_encode_pairs(pairs, 0, self.unit) + "\n")
 
     def emit_value(self, value: Value) -> bytes:
-        return text_bytes(_encode(value, 0))
+        return text_bytes(_encode(value, 0, self.unit))
 
     def has_metadata(self, branches: Sequence[Branch]) -> bool:
         return bool(branches) and branches[0].get("sops") is not None

@@ -40,7 +40,7 @@ from sealer.formats.sops.yaml_scalars import (
 
 __all__ = ["emit", "load"]
 
-INDENT = 4
+INDENT = 4  # sops' default (stores.yaml.indent in .sops.yaml changes it)
 _RAW = "raw"  # text written as is (a tag and value go-yaml prints for a special string)
 
 # ----------------------------------------------------------------------------------------------------------
@@ -426,7 +426,8 @@ def _printable(cp: int) -> bool:
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, step: int = INDENT) -> None:
+        self.step = step
         self.out: list[str] = []
         self.column = 0
         self.whitespace = True
@@ -545,7 +546,7 @@ class _Writer:
     def literal(self, value: str, indent: int) -> None:
         self.indicator("|", True, False, False)
         if value[:1] == " " or (value[:1] in _BREAK_CHARS and value):
-            self.indicator(str(INDENT), False, False, False)
+            self.indicator(str(self.step), False, False, False)
         chomp = ""
         if not value or value[-1] not in _BREAK_CHARS:
             chomp = "-"
@@ -617,15 +618,15 @@ def _leaf_text(value: Value) -> tuple[str, str]:
     raise FormatError(f"cannot write a {type(value).__name__} as YAML")
 
 
-def _round_up(indent: int) -> int:
-    return INDENT * ((indent + INDENT) // INDENT)
+def _round_up(indent: int, step: int) -> int:
+    return step * ((indent + step) // step)
 
 
-def _child_indent(indent: int, in_sequence_item: bool) -> int:
+def _child_indent(indent: int, in_sequence_item: bool, step: int) -> int:
     """``yaml_emitter_increase_indent`` for block collections and scalars."""
     if indent < 0:
         return 0
-    return indent + 2 if in_sequence_item else _round_up(indent)
+    return indent + 2 if in_sequence_item else _round_up(indent, step)
 
 
 def _split_comments(
@@ -656,8 +657,10 @@ def _join(comments: list[str]) -> str:
 
 
 class _Emitter:
-    def __init__(self) -> None:
-        self.w = _Writer()
+    def __init__(self, step: int = INDENT) -> None:
+        # go-yaml accepts indents 2..9 and falls back to 2 otherwise.
+        self.step = step if 2 <= step <= 9 else 2
+        self.w = _Writer(self.step)
 
     def document(self, branch: Branch, first: bool) -> None:
         w = self.w
@@ -678,7 +681,7 @@ class _Emitter:
         if isinstance(value, list):
             return self.sequence(cast("list[Value]", value), indent, context=context)
         text, style = _leaf_text(value)
-        scalar_indent = _child_indent(indent, context == "seq") if indent >= 0 else 0
+        scalar_indent = _child_indent(indent, context == "seq", self.step) if indent >= 0 else 0
         self.w.scalar(text, style, scalar_indent, simple_key=False)
         return ""
 
@@ -701,7 +704,7 @@ class _Emitter:
         if not pairs:
             self._flow_empty("{}")
             return ""
-        own = _child_indent(indent, context == "seq")
+        own = _child_indent(indent, context == "seq", self.step)
         for number, (comments, item) in enumerate(pairs):
             if number == 0:
                 w.head_comment(mapping_head, own)
@@ -716,7 +719,7 @@ class _Emitter:
                 w.indicator(":", False, False, False)
             elif len(key_text) > 128 or Analysis(key_text).multiline:
                 w.indicator("?", True, False, True)
-                w.scalar(key_text, key_style, _round_up(own), simple_key=False)
+                w.scalar(key_text, key_style, _round_up(own, self.step), simple_key=False)
                 w.write_indent(own)
                 w.indicator(":", True, False, True)
             else:
@@ -732,7 +735,7 @@ class _Emitter:
                     self._flow_empty("{}" if isinstance(value, Branch) else "[]")
                 else:
                     text, style = _leaf_text(value)
-                    w.scalar(text, style, _round_up(own), simple_key=False)
+                    w.scalar(text, style, _round_up(own, self.step), simple_key=False)
                 w.process_foot_comment(own)
         if trailing:
             w.tail_comment(_join(trailing), own)
@@ -744,7 +747,7 @@ class _Emitter:
         if not pairs:
             self._flow_empty("[]")
             return ""
-        own = _child_indent(indent, context == "seq")
+        own = _child_indent(indent, context == "seq", self.step)
         pending_foot = ""
         for number, (comments, item) in enumerate(pairs):
             item_head = leading if number == 0 else comments
@@ -783,9 +786,9 @@ def _is_empty_collection(value: Value) -> bool:
     return False
 
 
-def emit(branches: Sequence[Branch]) -> str:
+def emit(branches: Sequence[Branch], *, indent: int = INDENT) -> str:
     """Render branches as go-yaml v3 (indent 4) would for sops; documents separated by ``---``."""
-    emitter = _Emitter()
+    emitter = _Emitter(indent)
     for number, branch in enumerate(branches):
         emitter.document(branch, number == 0)
     return "".join(emitter.w.out)
@@ -818,6 +821,11 @@ def _decode(data: bytes) -> str:
 class YAMLStore:
     name = "yaml"
 
+    def __init__(self, indent: int = 0) -> None:
+        if indent < 0:
+            raise FormatError("YAML negative indentation not accepted (stores.yaml.indent in .sops.yaml)")
+        self.indent = indent or INDENT
+
     def load_plain(self, data: bytes) -> list[Branch]:
         return load(_decode(data))
 
@@ -828,17 +836,17 @@ class YAMLStore:
         return branches, metadata_from_tree(branches)
 
     def emit_plain(self, branches: Sequence[Branch]) -> bytes:
-        return emit(branches).encode("utf-8", "surrogateescape")
+        return emit(branches, indent=self.indent).encode("utf-8", "surrogateescape")
 
     def emit_encrypted(self, branches: Sequence[Branch], metadata: Any) -> bytes:
         sops_block = _schema_to_tree(metadata.to_schema())
         documents = [Branch([*branch, TreeItem("sops", sops_block)]) for branch in branches]
-        return emit(documents).encode("utf-8", "surrogateescape")
+        return emit(documents, indent=self.indent).encode("utf-8", "surrogateescape")
 
     def emit_value(self, value: Value) -> bytes:
         if isinstance(value, Branch):
-            return emit([value]).encode("utf-8", "surrogateescape")
-        emitter = _Emitter()
+            return emit([value], indent=self.indent).encode("utf-8", "surrogateescape")
+        emitter = _Emitter(self.indent)
         emitter.value_node(value, -1, context="root")
         emitter.w.write_indent(0)
         return "".join(emitter.w.out).encode("utf-8", "surrogateescape")

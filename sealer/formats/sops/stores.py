@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from sealer.errors import FormatError
 from sealer.formats.sops.metadata import Metadata
 from sealer.formats.sops.tree import Branch, Comment, Value
 
-__all__ = ["FORMATS", "Store", "format_for_path", "metadata_from_tree", "store_for"]
+__all__ = ["FORMATS", "Store", "StoreSettings", "format_for_path", "metadata_from_tree", "store_for"]
 
 FORMATS = ("yaml", "json", "dotenv", "binary")
 SOPS_KEY = "sops"
@@ -54,7 +55,19 @@ def format_for_path(path: str) -> str:
     return "binary"
 
 
-def store_for(format_name: str) -> Store:
+@dataclass(frozen=True)
+class StoreSettings:
+    """``stores:`` in ``.sops.yaml``: output indentation per format."""
+
+    yaml_indent: int = 0
+    """Spaces per YAML level; 0 means sops' default, 4."""
+    json_indent: int = -1
+    """Spaces per JSON level; -1 (the default) means one tab."""
+    json_binary_indent: int = -1
+    """The same for the JSON envelope of binary files."""
+
+
+def store_for(format_name: str, settings: StoreSettings | None = None) -> Store:
     """The store for a type name (``yaml``, ``json``, ``dotenv``, ``binary``); imported on demand."""
     target = _MODULES.get(format_name)
     if target is None:
@@ -62,7 +75,10 @@ def store_for(format_name: str) -> Store:
             raise FormatError("the INI format is not supported yet; use --input-type/--output-type yaml, json, dotenv")
         raise FormatError(f"unknown file type {format_name!r}; expected one of {', '.join(FORMATS)}")
     module_name, attr = target.split(":")
-    store: Store = getattr(importlib.import_module(module_name), attr)()
+    factory = getattr(importlib.import_module(module_name), attr)
+    settings = settings or StoreSettings()
+    indent = {"yaml": settings.yaml_indent, "json": settings.json_indent, "binary": settings.json_binary_indent}
+    store: Store = factory(indent[format_name]) if format_name in indent else factory()
     return store
 
 
