@@ -189,3 +189,56 @@ def test_random_documents_render_as_sops_renders_them(seed: int, tmp_path: Path,
         ours = api.decrypt(encrypted.read_bytes(), filename="in.json", output_type=output,
                            identities=[age_key.secret])
         assert ours == expected, output
+
+
+_SECRET_LINES = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  labels:
+    app: web
+    tier: backend
+data:
+  user: admin
+  password: hunter2
+  hosts:
+  - db-0
+  - db-1
+  nested:
+    - name: a
+      value: x
+    - name: b
+      deep:
+        k: v
+  port: 5432
+type: Opaque
+""".splitlines()
+
+
+def _with_random_comments(rng: random.Random) -> str:
+    out, number = [], 0
+    for line in _SECRET_LINES:
+        if rng.random() < 0.35:
+            out.append(" " * rng.choice([0, 2, 4, 6, 8]) + f"# c{number}")
+            number += 1
+        if rng.random() < 0.15 and not line.endswith(":"):
+            line += f"  # e{number}"
+            number += 1
+        out.append(line)
+    if rng.random() < 0.5:
+        out.append(" " * rng.choice([0, 2, 4]) + f"# c{number}")
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_comment_placement_matches_sops(seed: int, tmp_path: Path, sops: Sops, age_key: AgeKey) -> None:
+    """Comment lines at random indentation in a Secret: each lands where go-yaml puts it (head or foot of
+    which block), so our encrypted file carries the same comment ciphertext paths and layout as sops'."""
+    rng = random.Random(seed)
+    text = "---\n".join(_with_random_comments(rng) for _ in range(25)).encode()
+    theirs = sops.encrypt(_write(tmp_path, "c.yaml", text), recipients=(age_key,))
+    expected = sops.decrypt(_write(tmp_path, "theirs.yaml", theirs), keys=(age_key,))
+    assert api.decrypt(theirs, filename="t.yaml", identities=[age_key.secret]) == expected
+    ours = api.encrypt(text, recipients=[age_key.recipient], filename="c.yaml")
+    assert sops.decrypt(_write(tmp_path, "ours.yaml", ours), keys=(age_key,)) == expected

@@ -273,41 +273,85 @@ def _comment_home(
 ) -> _Container | None:
     """Which block a comment line belongs to, approximating go-yaml's head/foot attribution.
 
-    A comment indented deeper than the line that follows it is a *foot* of what
-    precedes: it goes to the deepest preceding block it does not undercut, then
-    down into that block's trailing mappings (go-yaml hangs it on the last key).
-    Otherwise it is a *head* of the entry that follows, in that entry's block.
-    (Checked against sops on a few dozen layouts; go-yaml's scanner has more
-    special cases, e.g. a foot after a nested sequence, which this does not copy.)
+    A comment indented deeper than the line that follows it, or less deep while
+    that line closes blocks (it is in an enclosing block), is a *foot* of what precedes: it
+    goes to the deepest preceding block it does not undercut, then down into that
+    block's trailing mappings (go-yaml hangs it on the last key). Otherwise it is
+    a *head* of the entry that follows, in that entry's block. (An approximation
+    of go-yaml's scanner, checked against sops on many random layouts.)
     """
     previous_chain = list(previous.container.chain()) if previous else []
-    next_col = min((e.container.col for e in entries if following and e.line == following.line), default=-1)
-    dedented = following is None or (comment.full_line and comment.col > next_col)
-    if previous is not None and dedented:
+    # The head of a line's first entry: for "- key: v" that is the sequence item, not the key.
+    first_on_line = (
+        min((e for e in entries if e.line == following.line), key=lambda e: e.container.col) if following else None
+    )
+    next_col = first_on_line.container.col if first_on_line is not None else -1
+    # Closing blocks: what follows sits in a block that encloses (and is not) the one of what precedes.
+    closing = (
+        first_on_line is not None
+        and first_on_line.container is not (previous.container if previous else None)
+        and first_on_line.container in previous_chain
+    )
+    # Opening a block: what follows is the first entry of the value of what precedes ("key:" then items).
+    opening = (
+        first_on_line is not None
+        and previous is not None
+        and first_on_line.container is not previous.container
+        and previous.container in list(first_on_line.container.chain())
+    )
+    foot = first_on_line is None or (
+        comment.full_line and not opening and (comment.col > next_col or (comment.col < next_col and closing))
+    )
+    if previous is not None and foot:
         eligible = [c for c in previous_chain if c.col <= comment.col]
         if not eligible:
             return root
         best = max(c.col for c in eligible)
+        # Only an indentless sequence shares its mapping's column; go-yaml gives it no indentation
+        # level of its own, so the mapping wins the tie unless the next line is in that sequence.
         tied = [c for c in eligible if c.col == best]
-        # At the end of a document an indentless sequence and its mapping tie: the mapping wins.
-        home = min(tied, key=lambda c: c.depth) if following is None else max(tied, key=lambda c: c.depth)
-        while following is not None:  # at the end of a document a foot stays where it is
-            entries_of_home = [pair for pair in home.entries if pair[0][1] == 1]
-            if not entries_of_home:
-                return home
-            last = max(entries_of_home, key=lambda pair: pair[0])[1]
-            inner = last.value if isinstance(last, TreeItem) else last
-            if not (isinstance(inner, _Container) and inner.kind == "map"):
-                return home
-            home = inner
-        return home
-    if following is None:
+        home = min(tied, key=lambda c: c.depth)
+        if first_on_line is not None and first_on_line.container in tied:
+            home = first_on_line.container  # between two items of that indentless sequence
+        if following is None:
+            return home  # at the end of a document a foot stays where it is
+        return _foot_target(home, comment.index)
+    if following is None or first_on_line is None:
         return root
     if not comment.full_line:  # e.g. "- # note" above "  key: v": the mapping's own head
         return following.container
-    # The head of a line's first entry: for "- key: v" that is the sequence item, not the key.
-    first_on_line = min((e for e in entries if e.line == following.line), key=lambda e: e.container.col)
     return first_on_line.container
+
+
+def _foot_target(home: _Container, before: int) -> _Container:
+    """go-yaml hangs a foot comment on the last key of the deepest trailing mapping below ``home``.
+
+    Descend through the last entries (those before the comment) while they are
+    collections; the deepest mapping seen wins. If only sequences were crossed,
+    the comment belongs to the nearest enclosing mapping instead.
+    """
+    deepest_map = home if home.kind == "map" else None
+    node = home
+    descended = False
+    while True:
+        earlier = [pair for pair in node.entries if pair[0][1] == 1 and pair[0][0] < before]
+        if not earlier:
+            break
+        last = max(earlier, key=lambda pair: pair[0])[1]
+        inner = last.value if isinstance(last, TreeItem) else last
+        if not isinstance(inner, _Container):
+            break
+        node, descended = inner, True
+        if node.kind == "map":
+            deepest_map = node
+    if deepest_map is not None:
+        return deepest_map
+    if not descended:
+        return home
+    ancestor = home.parent
+    while ancestor is not None and ancestor.kind != "map":
+        ancestor = ancestor.parent
+    return ancestor or home
 
 
 def _assemble(value: Any, anchors: dict[str, Any], done: set[int], text: str) -> Value:
