@@ -136,4 +136,21 @@ EMPTY=
 API_KEY_unencrypted=visible
 """
 
+INI_DOC = """\
+; settings without a section
+global = 1
+[database]
+user = admin
+# the password
+password = s3cr3t
+port=5432
+
+[web]
+url = "http://example.com/path"
+padded = ' spaced out '
+inline = value ; trailing note
+key:with:colons = v
+empty =
+"""
+
 BINARY_DOC = bytes(range(256)) + b"\n\x00tail"

@@ -16,7 +16,15 @@ import pytest
 
 from sealer.api import sops as api
 from tests.sops.conftest import AgeKey, Sops
-from tests.sops.samples import BINARY_DOC, DOTENV_DOC, JSON_DOC, YAML_COMMENTS, YAML_MULTIDOC, YAML_SCALARS
+from tests.sops.samples import (
+    BINARY_DOC,
+    DOTENV_DOC,
+    INI_DOC,
+    JSON_DOC,
+    YAML_COMMENTS,
+    YAML_MULTIDOC,
+    YAML_SCALARS,
+)
 
 CASES = {
     "yaml-comments": ("secret.yaml", YAML_COMMENTS.encode()),
@@ -24,6 +32,7 @@ CASES = {
     "yaml-scalars": ("scalars.yaml", YAML_SCALARS.encode()),
     "json": ("secret.json", JSON_DOC.encode()),
     "dotenv": ("secret.env", DOTENV_DOC.encode()),
+    "ini": ("secret.ini", INI_DOC.encode()),
     "binary": ("blob.bin", BINARY_DOC),
 }
 

@@ -13,13 +13,14 @@ from sealer.formats.sops.tree import Branch, Comment, Value
 
 __all__ = ["FORMATS", "Store", "StoreSettings", "format_for_path", "metadata_from_tree", "store_for"]
 
-FORMATS = ("yaml", "json", "dotenv", "binary")
+FORMATS = ("yaml", "json", "dotenv", "ini", "binary")
 SOPS_KEY = "sops"
 
 _MODULES = {
     "yaml": "sealer.formats.sops.store_yaml:YAMLStore",
     "json": "sealer.formats.sops.store_json:JSONStore",
     "dotenv": "sealer.formats.sops.store_dotenv:DotenvStore",
+    "ini": "sealer.formats.sops.store_ini:INIStore",
     "binary": "sealer.formats.sops.store_json:BinaryStore",
 }
 
@@ -71,8 +72,6 @@ def store_for(format_name: str, settings: StoreSettings | None = None) -> Store:
     """The store for a type name (``yaml``, ``json``, ``dotenv``, ``binary``); imported on demand."""
     target = _MODULES.get(format_name)
     if target is None:
-        if format_name == "ini":
-            raise FormatError("the INI format is not supported yet; use --input-type/--output-type yaml, json, dotenv")
         raise FormatError(f"unknown file type {format_name!r}; expected one of {', '.join(FORMATS)}")
     module_name, attr = target.split(":")
     factory = getattr(importlib.import_module(module_name), attr)
