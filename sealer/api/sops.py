@@ -48,7 +48,7 @@ __all__ = [
 
 
 def format_for_path(path: str) -> str:
-    """The store sops picks for a file name: ``yaml`` (.yaml/.yml), ``json``, ``dotenv`` (.env), else ``binary``."""
+    """Store sops picks by file name: ``yaml`` (.yaml/.yml), ``json``, ``dotenv`` (.env), ``ini``, or ``binary``."""
     return _format_for_path(path)
 
 
