@@ -240,8 +240,9 @@ def run_cli(argv: Sequence[str]) -> int:
     try:
         settings = settings_from_args(args)
         configure_logging(settings, info_to_stdout=args.log_info_stdout)
-        from sealer_controller import operator  # kopf is imported only to run
+        from sealer_controller import memory, operator  # kopf is imported only to run
 
+        memory.limit_arenas()  # before the RSA and I/O threads exist
         asyncio.run(operator.run(settings))
     except SealerError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -218,6 +218,7 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         self.record_writes = True
         self.event_log: collections.deque[tuple[int, str, dict[str, Any]]] = collections.deque(maxlen=_EVENT_LOG_SIZE)
         self.watches: set[_Watch] = set()
+        self._info_cache: dict[str, Any] = {}
         self.resources.load_bundled()
         self.resources[SEALED_SECRETS] = kmock.ResourceInfo(
             kind="SealedSecret",
@@ -230,10 +231,9 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
     # -- helpers -------------------------------------------------------------------------
 
     def _info(self, rkey: str) -> Any | None:
-        for resource in self.resources:
-            if _rkey(resource) == rkey:
-                return self.resources[resource]
-        return None
+        if rkey not in self._info_cache:  # resources are declared before serving; cache the lookup
+            self._info_cache[rkey] = next((self.resources[r] for r in self.resources if _rkey(r) == rkey), None)
+        return self._info_cache[rkey]
 
     def _has_status(self, rkey: str) -> bool:
         info = self._info(rkey)

@@ -44,6 +44,7 @@ class KeyStore:
         self.clock = clock
         self.generated = 0
         self.listeners: list[KeyListener] = []
+        self.removal_listeners: list[Callable[[str], None]] = []
         self._by_secret: dict[str, str] = {}  # key Secret name -> fingerprint
         self._seen: dict[str, str] = {}  # key Secret name -> "uid/resourceVersion" last parsed
         self._wake = asyncio.Event()
@@ -115,6 +116,8 @@ class KeyStore:
             self._seen.pop(name, None)
             if fingerprint and fingerprint not in self._by_secret.values():
                 self.ring.remove(fingerprint)
+                for removed in list(self.removal_listeners):
+                    removed(fingerprint)
                 logger.info("key Secret %s was deleted; its key %s is no longer used", name, fingerprint[:16])
             return
         key = self.add_secret(secret)

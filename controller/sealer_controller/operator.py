@@ -32,7 +32,7 @@ from sealer.formats import manifests
 from sealer.formats.sealedsecret.model import SealedSecret
 from sealer.formats.sealedsecret.reencrypt import reencrypt
 from sealer.keys.keyring import KeyRing
-from sealer_controller import http_api, metrics
+from sealer_controller import http_api, memory, metrics
 from sealer_controller.keystore import KeyStore
 from sealer_controller.kubeapi import Connection, KubeApi, resolve
 from sealer_controller.reconciler import Reconciler
@@ -99,6 +99,7 @@ class Controller:
     _runners: list[Any] = field(default_factory=list)
     start_time: float = field(default_factory=time.monotonic)
     loop: asyncio.AbstractEventLoop | None = None
+    _trimmer: asyncio.Task[None] | None = None
 
     def call_soon(self, callback: Any) -> None:
         """Run ``callback`` on the operator's event loop from any thread (tests, signal bridges)."""
@@ -114,7 +115,7 @@ class Controller:
         loaded = await self.keystore.load()
         logger.info("loaded %d sealing key(s) from %s", loaded, s.key_namespace)
         await self.keystore.ensure_key()
-        self.events = EventPoster(self.api)
+        self.events = EventPoster(self.api, busy=lambda: bool(self.reconciler and self.reconciler.in_flight))
         self.index = SecretIndex(
             self.api, namespaces=s.watched_namespaces, verify=self.unsealer.verify, key_namespace=s.key_namespace,
             on_key=self.keystore.on_key_secret,
@@ -122,8 +123,11 @@ class Controller:
         self.reconciler = Reconciler(api=self.api, settings=s, unsealer=self.unsealer, index=self.index,
                                      events=self.events, metrics=_MetricsAdapter(self.metrics))
         self.index.on_secret = self.reconciler.on_secret_event
+        unsealer = self.unsealer
+        unsealer.keys_changed()
+        self.keystore.listeners.append(self._on_new_key)  # first: later listeners unseal with the new key
         self.keystore.listeners.append(self.reconciler.on_new_key)
-        self.keystore.listeners.append(self._on_new_key)
+        self.keystore.removal_listeners.append(lambda _fingerprint: unsealer.keys_changed())
         await self.index.prime()
         self.index.start()
         self.keystore.start()
@@ -138,14 +142,28 @@ class Controller:
             metrics_runner = await metrics.start_metrics_server(self.metrics, s.listen_metrics_addr)
             self._runners.append(metrics_runner)
             self.metrics_url = http_api.bound_url(metrics_runner)
+        self._trimmer = asyncio.create_task(self._trim_after_bursts(), name="memory trim")
         self.started.set()
         logger.info("controller ready: HTTP %s, metrics %s", self.http_url, self.metrics_url or "off")
 
+    async def _trim_after_bursts(self) -> None:
+        """Once a burst of reconciles is over, hand freed heap back to the OS (see :mod:`.memory`)."""
+        seen = -1
+        while True:
+            await asyncio.sleep(1.0)
+            reconciler = self.reconciler
+            if reconciler is None or reconciler.in_flight or reconciler.stats.reconciles == seen:
+                continue
+            seen = reconciler.stats.reconciles
+            memory.trim()
+
     async def _on_new_key(self, key: Any) -> None:
         if self.unsealer is not None:
-            self.unsealer.forget_mac_key(key.fingerprint)
+            self.unsealer.keys_changed()
 
     async def stop(self) -> None:
+        if self._trimmer is not None:
+            self._trimmer.cancel()
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()
@@ -235,7 +253,6 @@ def build_registry(controller: Controller) -> kopf.OperatorRegistry:
         settings.watching.server_timeout = 600
         settings.watching.client_timeout = 660
         settings.watching.reconnect_backoff = 0.5
-        settings.queueing.idle_timeout = 60.0
         settings.networking.error_backoffs = [0.1, 0.5, 1, 2, 5]
         await controller.start()
 

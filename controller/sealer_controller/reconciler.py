@@ -56,6 +56,7 @@ from sealer_controller.unsealer import (
     Provenance,
     Unsealer,
     decode_data,
+    inputs_digest,
     opened_by,
     source_digests,
     template_digest,
@@ -112,6 +113,8 @@ class Reconciler:
         self._retry_handles: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._undecryptable: set[tuple[str, str]] = set()
         self._background: set[asyncio.Task[Any]] = set()
+        self.in_flight = 0
+        """Reconciles running now (the event poster gives way while any are)."""
 
     def _ours(self, secret: Mapping[str, Any]) -> bool:
         record = self.index.record_for(secret)
@@ -145,8 +148,12 @@ class Reconciler:
         meta = body.get("metadata") or {}
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            return await self._reconcile(key, body)
+        try:
+            async with lock:
+                return await self._reconcile(key, body)
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]  # 10,000 idle locks are memory for nothing
 
     async def reconcile_by_name(self, namespace: str, name: str) -> Outcome | None:
         """Fetch the SealedSecret and reconcile it (Secret deleted or drifted, retry, new key)."""
@@ -196,6 +203,13 @@ class Reconciler:
     # -- the decision ------------------------------------------------------------------
 
     async def _reconcile(self, key: tuple[str, str], body: Mapping[str, Any]) -> Outcome:
+        self.in_flight += 1
+        try:
+            return await self._reconcile_counted(key, body)
+        finally:
+            self.in_flight -= 1
+
+    async def _reconcile_counted(self, key: tuple[str, str], body: Mapping[str, Any]) -> Outcome:
         started = time.perf_counter()
         self.stats.reconciles += 1
         self.metrics.unseal_requested()
@@ -258,14 +272,14 @@ class Reconciler:
                            "feature flag", transient=False)
         sources = source_digests(ss)
         template = template_digest(ss)
+        inputs = inputs_digest(sources, template)
         want_owner = wants_owner_reference(body)
         uid = str((body.get("metadata") or {}).get("uid") or "")
 
         record = self.index.get(namespace, name)
-        if record is not None and self._up_to_date(record, sources, template, want_owner, uid):
+        if record is not None and self._up_to_date(record, inputs, want_owner, uid):
             self.stats.fast_path += 1
-            assert record.provenance is not None
-            self.unsealer.remember(namespace, name, record.provenance)
+            self.unsealer.remember(namespace, name, record.opened_by)
             return Outcome(True, UNSEALED, SUCCESS_MESSAGE)
 
         current: Mapping[str, Any] | None = None
@@ -279,13 +293,15 @@ class Reconciler:
         if current is not None and not self.writer.may_write(current, body):
             message = f'Resource "{name}" already exists and is not managed by SealedSecret'
             raise _Failure(ERR_UPDATE_FAILED, "unmanaged", message, transient=False)
-        if current_record is not None and self._up_to_date(current_record, sources, template, want_owner, uid):
+        if current_record is not None and self._up_to_date(current_record, inputs, want_owner, uid):
             self.stats.fast_path += 1
-            assert current_record.provenance is not None
-            self.unsealer.remember(namespace, name, current_record.provenance)
+            self.unsealer.remember(namespace, name, current_record.opened_by)
             return Outcome(True, UNSEALED, SUCCESS_MESSAGE)
 
-        previous = current_record.provenance if current_record is not None and current_record.verified else None
+        previous = None
+        if current is not None and current_record is not None and current_record.verified:
+            annotations = (current.get("metadata") or {}).get("annotations") or {}
+            previous = Provenance.from_annotation(annotations.get(PROVENANCE_ANNOTATION))
         reusable: set[str] = set()
         if previous is not None and ss.legacy_data is None:
             reusable = {
@@ -326,7 +342,7 @@ class Reconciler:
         finally:
             desired = {}
         self.index.observe(result.secret)
-        self.unsealer.remember(namespace, name, signed)
+        self.unsealer.remember(namespace, name, frozenset(signed.opened_by.values()))
         self._undecryptable.discard(key)
         if result.changed:
             self.stats.secret_writes += 1
@@ -335,9 +351,8 @@ class Reconciler:
         return Outcome(True, UNSEALED, SUCCESS_MESSAGE)
 
     @staticmethod
-    def _up_to_date(record: SecretRecord, sources: Mapping[str, str], template: str, want_owner: bool,
-                    uid: str) -> bool:
-        if not record.verified or record.provenance is None or not record.provenance.matches(sources, template):
+    def _up_to_date(record: SecretRecord, inputs: str, want_owner: bool, uid: str) -> bool:
+        if not record.verified or record.inputs != inputs:
             return False
         if want_owner and not (record.patch and not record.managed):
             return record.controller_uid == uid

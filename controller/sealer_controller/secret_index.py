@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,18 +33,28 @@ SEALED_SECRET_KIND = "SealedSecret"
 
 @dataclass(slots=True)
 class SecretRecord:
-    """What a reconcile needs to know about one Secret, without its data."""
+    """What a reconcile needs to know about one Secret, without its data (a few hundred bytes)."""
 
-    uid: str
-    resource_version: str
     controller_uid: str | None
     """uid of the SealedSecret in a ``controller: true`` ownerReference, if any."""
     managed: bool
     patch: bool
-    provenance: Provenance | None
+    inputs: str
+    """:func:`unsealer.inputs_digest` of the provenance ("" without one)."""
+    opened_by: frozenset[str]
+    """Fingerprint prefixes of the keys the values were opened with."""
     verified: bool
     """The provenance MAC matches the data now in the Secret."""
     immutable: bool
+
+
+_PREFIX_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _prefix_set(prefixes: Iterable[str]) -> frozenset[str]:
+    """Share one frozenset per distinct key combination (10,000 Secrets, a handful of combinations)."""
+    key = frozenset(sys.intern(p) for p in prefixes)
+    return _PREFIX_SETS.setdefault(key, key)
 
 
 def controller_uid(secret: Mapping[str, Any]) -> str | None:
@@ -92,12 +103,11 @@ class SecretIndex:
         if provenance is None and owner is None and not managed and not patch:
             return None
         return SecretRecord(
-            uid=str(meta.get("uid") or ""),
-            resource_version=str(meta.get("resourceVersion") or ""),
-            controller_uid=owner,
+            controller_uid=sys.intern(owner) if owner else None,
             managed=managed,
             patch=patch,
-            provenance=provenance,
+            inputs=provenance.inputs if provenance is not None else "",
+            opened_by=_prefix_set(provenance.opened_by.values()) if provenance is not None else frozenset(),
             verified=self.verify(provenance, secret.get("data")),
             immutable=bool(secret.get("immutable")),
         )

@@ -7,19 +7,21 @@ keep ``message`` free of secret data (it carries our error messages, which
 name keys and items, never values).
 
 Events use Bitnami's reasons (``Unsealed``, ``ErrUnsealFailed``,
-``ErrUpdateFailed``) and are posted from a queue by a few background workers,
-so a burst of reconciles is not slowed by its own bookkeeping, and are not
-repeated for the same outcome of the same object (Bitnami's event noise, #223).
+``ErrUpdateFailed``) and are posted from a queue by a few background workers
+that give way while reconciles are running (up to ``max_delay`` seconds), so a
+burst of unseals is not slowed by its own bookkeeping: Secrets and statuses
+first, the informational events right after. They are not repeated for the
+same outcome of the same object (Bitnami's event noise, #223).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 import itertools
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,12 +109,30 @@ async def write_status(api: KubeApi, body: Mapping[str, Any], outcome: Outcome) 
         raise
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An event waiting to be posted: just its fields (a queued burst of 10,000 stays small)."""
+
+    namespace: str
+    name: str
+    uid: str
+    resource_version: str
+    api_version: str
+    type: str
+    reason: str
+    message: str
+    timestamp: str
+
+
 class EventPoster:
     """Posts core/v1 Events from a queue; drops repeats of the last event per object."""
 
-    def __init__(self, api: KubeApi, *, workers: int = 2, max_queue: int = 10_000) -> None:
+    def __init__(self, api: KubeApi, *, workers: int = 2, max_queue: int = 10_000, max_delay: float = 30.0,
+                 busy: Callable[[], bool] = lambda: False) -> None:
         self.api = api
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=max_queue)
+        self.max_delay = max_delay
+        self.busy = busy
+        self.queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queue)
         self.posted = 0
         self.dropped = 0
         self._last: dict[str, tuple[str, str]] = {}
@@ -125,47 +145,56 @@ class EventPoster:
         if self._last.get(uid) == (reason, message):
             return
         self._last[uid] = (reason, message)
-        now = _now()
-        namespace = str(meta.get("namespace") or "default")
-        event = {
+        pending = _Pending(
+            namespace=str(meta.get("namespace") or "default"), name=str(meta.get("name") or ""),
+            uid=str(meta.get("uid") or ""), resource_version=str(meta.get("resourceVersion") or ""),
+            api_version=str(body.get("apiVersion") or "bitnami.com/v1alpha1"), type=type_, reason=reason,
+            message=message[:1024], timestamp=_now(),
+        )
+        try:
+            self.queue.put_nowait(pending)
+        except asyncio.QueueFull:
+            self.dropped += 1
+
+    def _event(self, pending: _Pending) -> dict[str, Any]:
+        return {
             "apiVersion": "v1",
             "kind": "Event",
             # client-go's recorder names events "<object>.<unix nanoseconds in hex>"; the counter keeps them unique
-            "metadata": {"name": f"{meta.get('name')}.{time.time_ns() + next(self._serial):x}", "namespace": namespace},
+            "metadata": {"name": f"{pending.name}.{time.time_ns() + next(self._serial):x}",
+                         "namespace": pending.namespace},
             "involvedObject": {
-                "apiVersion": str(body.get("apiVersion") or "bitnami.com/v1alpha1"),
+                "apiVersion": pending.api_version,
                 "kind": "SealedSecret",
-                "name": str(meta.get("name") or ""),
-                "namespace": namespace,
-                "uid": str(meta.get("uid") or ""),
-                "resourceVersion": str(meta.get("resourceVersion") or ""),
+                "name": pending.name,
+                "namespace": pending.namespace,
+                "uid": pending.uid,
+                "resourceVersion": pending.resource_version,
             },
-            "type": type_,
-            "reason": reason,
-            "message": message[:1024],
+            "type": pending.type,
+            "reason": pending.reason,
+            "message": pending.message,
             "source": {"component": COMPONENT},
             "reportingComponent": COMPONENT,
-            "firstTimestamp": now,
-            "lastTimestamp": now,
+            "firstTimestamp": pending.timestamp,
+            "lastTimestamp": pending.timestamp,
             "count": 1,
         }
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped += 1
 
     def forget(self, uid: str) -> None:
         self._last.pop(uid, None)
 
     async def _work(self) -> None:
         while True:
-            event = await self.queue.get()
+            pending = await self.queue.get()
+            queued = time.monotonic()
+            while self.busy() and time.monotonic() - queued < self.max_delay:
+                await asyncio.sleep(0.05)
             try:
-                await self.api.create(f"/api/v1/namespaces/{event['metadata']['namespace']}/events", event)
+                await self.api.create(f"/api/v1/namespaces/{pending.namespace}/events", self._event(pending))
                 self.posted += 1
             except (ApiError, NetworkError) as exc:
-                logger.warning("could not post event %s for %s: %s", event["reason"],
-                               event["involvedObject"]["name"], exc)
+                logger.warning("could not post event %s for %s: %s", pending.reason, pending.name, exc)
             finally:
                 self.queue.task_done()
 

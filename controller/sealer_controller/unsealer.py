@@ -122,6 +122,15 @@ class Provenance:
     def matches(self, sources: Mapping[str, str], template: str) -> bool:
         return dict(self.sources) == dict(sources) and self.template == template
 
+    @property
+    def inputs(self) -> str:
+        return inputs_digest(self.sources, self.template)
+
+
+def inputs_digest(sources: Mapping[str, str], template: str) -> str:
+    """One digest of everything a Secret is made from (what the index keeps instead of the whole provenance)."""
+    return _digest(json.dumps(sorted(sources.items())).encode(), template.encode())
+
 
 class Unsealer:
     """Decrypts SealedSecrets on a thread pool and keeps what makes the next time cheaper."""
@@ -134,6 +143,7 @@ class Unsealer:
         self._usage: dict[tuple[str, str], frozenset[str]] = {}  # (ns, name) -> fingerprints its Secret needs
         self._last_success: str | None = None
         self._mac_keys: dict[str, bytes] = {}
+        self._full: dict[str, str] | None = None  # fingerprint prefix -> fingerprint (computing one costs a DER)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -170,7 +180,8 @@ class Unsealer:
         cached = self._mac_keys.get(fingerprint)
         if cached is not None:
             return cached
-        key = next((k for k in self.ring if k.fingerprint.startswith(fingerprint)), None)
+        full = self._fingerprints().get(fingerprint[:16])
+        key = self.ring.get(full) if full else None
         if key is None:
             return None
         derived = hmac.new(rsa_keys.private_key_to_pem(key.private_key), _MAC_CONTEXT, hashlib.sha256).digest()
@@ -179,8 +190,10 @@ class Unsealer:
 
     def sign(self, provenance: Provenance, data: Mapping[str, str]) -> Provenance:
         """Provenance with its MAC over the Secret ``data`` (base64 strings) we are about to write."""
+        fingerprints = self._fingerprints()
         newest = self.ring.newest()
-        signed = dataclasses.replace(provenance, mac_key=newest.fingerprint[:16], mac="")
+        prefix = next((p for p, fp in fingerprints.items() if self.ring.get(fp) is newest), None)
+        signed = dataclasses.replace(provenance, mac_key=prefix or newest.fingerprint[:16], mac="")
         key = self._mac_key(signed.mac_key)
         assert key is not None
         mac = hmac.new(key, signed._signed_bytes(data), hashlib.sha256).hexdigest()[:_DIGEST_CHARS]
@@ -196,15 +209,24 @@ class Unsealer:
         expected = hmac.new(key, provenance._signed_bytes(data), hashlib.sha256).hexdigest()[:_DIGEST_CHARS]
         return hmac.compare_digest(expected, provenance.mac)
 
-    def forget_mac_key(self, fingerprint: str) -> None:
-        self._mac_keys.pop(fingerprint[:16], None)
+    def keys_changed(self) -> None:
+        """The ring gained or lost a key: drop what was derived from the old set."""
+        self._mac_keys.clear()
+        self._full = None
+
+    def _fingerprints(self) -> dict[str, str]:
+        if self._full is None:
+            self._full = {k.fingerprint[:16]: k.fingerprint for k in self.ring}
+        return self._full
 
     # -- what each SealedSecret needs -------------------------------------------------------
 
-    def remember(self, namespace: str, name: str, provenance: Provenance) -> None:
-        """Record which keys the Secret of ``namespace/name`` was opened with (prefixes from provenance)."""
-        prefixes = frozenset(provenance.opened_by.values())
-        full = frozenset(k.fingerprint for k in self.ring if k.fingerprint[:16] in prefixes)
+    def remember(self, namespace: str, name: str, prefixes: frozenset[str]) -> None:
+        """Record which keys (fingerprint prefixes, from provenance) the Secret of ``namespace/name`` needed."""
+        known = self._fingerprints()
+        full = frozenset(known[p] for p in prefixes if p in known)
+        if self._usage.get((namespace, name)) == full:
+            return
         with self._lock:
             self._usage[(namespace, name)] = full
             if len(full) == 1 and (namespace, name) not in self._preferred:
