@@ -438,9 +438,12 @@ def rotate(
     add_age: Sequence[str] = (),
     remove_age: Sequence[str] = (),
     stores: StoreSettings | None = None,
+    ignore_mac: bool = False,
 ) -> bytes:
     """A new data key for the file (``sops rotate``), optionally adding/removing age recipients."""
-    decrypted = decrypt_file(data, input_type=input_type, filename=filename, identities=identities, stores=stores)
+    decrypted = decrypt_file(
+        data, input_type=input_type, filename=filename, identities=identities, stores=stores, ignore_mac=ignore_mac
+    )
     groups = decrypted.metadata.key_groups
     removed = {r.strip() for r in remove_age}
     if removed:
@@ -500,13 +503,32 @@ def set_value(
     filename: str = "",
     identities: Sequence[object] | None = None,
     stores: StoreSettings | None = None,
-) -> bytes:
-    """Set one value (``sops set``) and write the file back under the same data key."""
-    from sealer.formats.sops.treepath import set_in
+    ignore_mac: bool = False,
+    idempotent: bool = False,
+) -> bytes | None:
+    """Set one value (``sops set``) and write the file back under the same data key.
 
-    decrypted = decrypt_file(data, input_type=input_type, filename=filename, identities=identities, stores=stores)
-    decrypted.branches[0] = set_in(decrypted.branches[0], _parse_path(path), value)
+    With ``idempotent``, returns ``None`` when the path already holds ``value``
+    (sops' ``--idempotent``: the file, lastmodified included, stays as it is).
+    """
+    from sealer.formats.sops.treepath import same_value, set_in
+
+    decrypted = decrypt_file(
+        data, input_type=input_type, filename=filename, identities=identities, stores=stores, ignore_mac=ignore_mac
+    )
+    components = _parse_path(path)
+    if idempotent:
+        try:
+            current = _truncate(decrypted.branches[0], components)
+        except FormatError:
+            current = _MISSING
+        if current is not _MISSING and same_value(current, value):
+            return None
+    decrypted.branches[0] = set_in(decrypted.branches[0], components, value)
     return reencrypt(decrypted)
+
+
+_MISSING: Any = object()
 
 
 def unset_value(
@@ -517,10 +539,13 @@ def unset_value(
     filename: str = "",
     identities: Sequence[object] | None = None,
     stores: StoreSettings | None = None,
+    ignore_mac: bool = False,
 ) -> bytes:
     """Remove one value (``sops unset``) and write the file back under the same data key."""
     from sealer.formats.sops.treepath import unset_in
 
-    decrypted = decrypt_file(data, input_type=input_type, filename=filename, identities=identities, stores=stores)
+    decrypted = decrypt_file(
+        data, input_type=input_type, filename=filename, identities=identities, stores=stores, ignore_mac=ignore_mac
+    )
     decrypted.branches[0] = unset_in(decrypted.branches[0], _parse_path(path))
     return reencrypt(decrypted)

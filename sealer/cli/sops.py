@@ -184,6 +184,7 @@ def decrypt(
 @click.option("--add-age", multiple=True, help="age recipients to add (comma-separated).")
 @click.option("--rm-age", multiple=True, help="age recipients to remove (comma-separated).")
 @click.option("--config", type=click.Path(dir_okay=False, exists=True), help="Path to .sops.yaml.")
+@click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC.")
 def rotate(
     file: str,
     input_type: str | None,
@@ -193,6 +194,7 @@ def rotate(
     add_age: tuple[str, ...],
     rm_age: tuple[str, ...],
     config: str | None,
+    ignore_mac: bool,
 ) -> None:
     """Re-encrypt FILE under a new data key (optionally adding or removing age recipients)."""
     from sealer.api import sops as api
@@ -205,6 +207,7 @@ def rotate(
         add_age=_age_list(add_age),
         remove_age=_age_list(rm_age),
         stores=_stores(config),
+        ignore_mac=ignore_mac,
     )
     _write(result, file=file, in_place=in_place, output=output)
 
@@ -255,7 +258,18 @@ def updatekeys(
 @click.option("--input-type", type=TYPES, help="Input format (default: from the file extension).")
 @click.option("--value-stdin", is_flag=True, help="Read the JSON value from stdin.")
 @click.option("--value-file", is_flag=True, help="VALUE is a file holding the JSON value.")
-def set_(file: str, path: str, value: str | None, input_type: str | None, value_stdin: bool, value_file: bool) -> None:
+@click.option("--idempotent", is_flag=True, help="Do nothing if PATH already holds VALUE.")
+@click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC.")
+def set_(
+    file: str,
+    path: str,
+    value: str | None,
+    input_type: str | None,
+    value_stdin: bool,
+    value_file: bool,
+    idempotent: bool,
+    ignore_mac: bool,
+) -> None:
     """Set PATH (e.g. '["data"]["password"]') in FILE to the JSON VALUE, in place."""
     from sealer.api import sops as api
     from sealer.atomic_write import atomic_write
@@ -273,8 +287,11 @@ def set_(file: str, path: str, value: str | None, input_type: str | None, value_
         text = value
     result = api.set_value(
         _read(file), path=path, value=parse_json_value(text), input_type=input_type, filename=file,
-        stores=_stores(None),
+        stores=_stores(None), ignore_mac=ignore_mac, idempotent=idempotent,
     )
+    if result is None:
+        click.echo(f"{file}: {path} already has that value; not modified", err=True)
+        return
     atomic_write(file, result)
 
 
@@ -282,12 +299,15 @@ def set_(file: str, path: str, value: str | None, input_type: str | None, value_
 @click.argument("file")
 @click.argument("path")
 @click.option("--input-type", type=TYPES, help="Input format (default: from the file extension).")
-def unset(file: str, path: str, input_type: str | None) -> None:
+@click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC.")
+def unset(file: str, path: str, input_type: str | None, ignore_mac: bool) -> None:
     """Remove PATH (e.g. '["data"]["password"]') from FILE, in place."""
     from sealer.api import sops as api
     from sealer.atomic_write import atomic_write
 
-    result = api.unset_value(_read(file), path=path, input_type=input_type, filename=file, stores=_stores(None))
+    result = api.unset_value(
+        _read(file), path=path, input_type=input_type, filename=file, stores=_stores(None), ignore_mac=ignore_mac
+    )
     atomic_write(file, result)
 
 

@@ -133,3 +133,20 @@ def test_extract_non_string_values_render_in_the_file_format(age_key: AgeKey) ->
     assert api.decrypt(encrypted, extract=["a", "l", 0], **opened) == b"x"  # type: ignore[arg-type]
     with pytest.raises(FormatError, match="not found"):
         api.decrypt(encrypted, extract='["b"]', **opened)  # type: ignore[arg-type]
+
+
+def test_set_idempotent_and_ignore_mac(age_key: AgeKey) -> None:
+    encrypted = api.encrypt(b"a:\n  b: 1\nc: x\n", recipients=[age_key.recipient], filename="x.yaml")
+    opened = {"filename": "x.yaml", "identities": [age_key.secret]}
+    assert api.set_value(encrypted, path='["a"]["b"]', value=1, idempotent=True, **opened) is None  # type: ignore[arg-type]
+    changed = api.set_value(encrypted, path='["a"]["b"]', value=2, idempotent=True, **opened)  # type: ignore[arg-type]
+    assert changed is not None and b"b: 2" in api.decrypt(changed, **opened)  # type: ignore[arg-type]
+    from sealer.errors import IntegrityError
+
+    edited = api.encrypt(b"a: 1\nnote_unencrypted: p\n", recipients=[age_key.recipient], filename="x.yaml")
+    edited = edited.replace(b"note_unencrypted: p", b"note_unencrypted: q")
+    with pytest.raises(IntegrityError):
+        api.set_value(edited, path='["a"]', value=2, **opened)  # type: ignore[arg-type]
+    repaired = api.set_value(edited, path='["a"]', value=2, ignore_mac=True, **opened)  # type: ignore[arg-type]
+    assert repaired is not None
+    assert api.decrypt(repaired, **opened) == b"a: 2\nnote_unencrypted: q\n"  # type: ignore[arg-type]  # new MAC

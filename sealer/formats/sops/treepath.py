@@ -14,7 +14,7 @@ from typing import cast
 from sealer.errors import FormatError
 from sealer.formats.sops.tree import Branch, Comment, TreeItem, Value
 
-__all__ = ["parse_json_value", "parse_tree_path", "set_in", "unset_in"]
+__all__ = ["parse_json_value", "parse_tree_path", "same_value", "set_in", "unset_in"]
 
 Path = Sequence[str | int]
 
@@ -51,6 +51,25 @@ def parse_json_value(text: str) -> Value:
     if isinstance(value, list) and not isinstance(value, Branch):
         raise FormatError("invalid value to set: a JSON array cannot be set (sops accepts objects and scalars)")
     return value  # type: ignore[no-any-return]
+
+
+def same_value(a: Value, b: Value) -> bool:
+    """Tree equality as sops' ``equals`` (ordered keys, comments included; ``True`` is not ``1``)."""
+    if isinstance(a, Branch) or isinstance(b, Branch):
+        return (
+            isinstance(a, Branch)
+            and isinstance(b, Branch)
+            and len(a) == len(b)
+            and all(x.key == y.key and same_value(x.value, y.value) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(a, list) or isinstance(b, list):
+        return (
+            isinstance(a, list)
+            and isinstance(b, list)
+            and len(a) == len(b)
+            and all(same_value(x, y) for x, y in zip(cast("list[Value]", a), cast("list[Value]", b), strict=True))
+        )
+    return type(a) is type(b) and a == b
 
 
 def _from_path(path: Path, leaf: Value) -> Value:
