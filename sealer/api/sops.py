@@ -340,10 +340,11 @@ def encrypt(
 ) -> bytes:
     """Encrypt plaintext as sops would, to age ``recipients`` (or ``key_groups``).
 
-    With no recipients, the first ``.sops.yaml`` creation rule matching
-    ``filename`` supplies keys and selector settings (``config`` names the
-    file; otherwise it is searched from the working directory upwards when
-    ``search_config``). Explicit arguments win over the rule.
+    As with sops, the first ``.sops.yaml`` creation rule matching ``filename``
+    applies (``config`` names the file; otherwise it is searched from the
+    working directory upwards when ``search_config``): it supplies the keys
+    when none are given, and every selector and setting not given explicitly.
+    A config whose rules do not match ``filename`` is an error, as in sops.
     """
     store = _input_store(input_type, filename, stores)
     out_store = store_for(output_type, stores) if output_type else store
@@ -367,32 +368,27 @@ def encrypt(
     groups = _groups_from(recipients, key_groups)
     threshold = shamir_threshold
     selectors = explicit
-    if not groups:
-        from sealer.formats.sops.config import find_config, load_config
+    from sealer.formats.sops.config import find_config, load_config
 
-        path = Path(config) if config is not None else (find_config(Path.cwd()) if search_config else None)
-        if path is None:
-            raise KeyNotFoundError(
-                f"no recipients for {_label(filename)}: pass --age, or add a .sops.yaml with creation_rules"
-            )
-        loaded = load_config(path)
+    path = Path(config) if config is not None else (find_config(Path.cwd()) if search_config else None)
+    loaded = load_config(path) if path is not None else None
+    if loaded is not None and loaded.rules:
+        # As sops: the matching rule applies even with explicit recipients (then only its keys are
+        # ignored), each selector the caller left empty comes from it, and no match is an error.
         rule = loaded.rule_for(filename)
         if stores is None:
             out_store = store_for(output_type or store.name, loaded.stores)
-        groups = [[AgeKey(recipient=r) for r in group] for group in rule.key_groups]
+        if not groups:
+            groups = [[AgeKey(recipient=r) for r in group] for group in rule.key_groups]
         threshold = threshold or rule.shamir_threshold
-        if explicit.rule_count() == 0:
-            selectors = Selectors(
-                **{name: getattr(rule.selectors, name) for name in _SELECTOR_NAMES},
-                mac_only_encrypted=rule.selectors.mac_only_encrypted
-                if mac_only_encrypted is None
-                else bool(mac_only_encrypted),
-            )
-        elif mac_only_encrypted is None:
-            selectors = Selectors(
-                **{name: getattr(explicit, name) for name in _SELECTOR_NAMES},
-                mac_only_encrypted=rule.selectors.mac_only_encrypted,
-            )
+        selectors = Selectors(
+            **{name: getattr(explicit, name) or getattr(rule.selectors, name) for name in _SELECTOR_NAMES},
+            mac_only_encrypted=rule.selectors.mac_only_encrypted if mac_only_encrypted is None else mac_only_encrypted,
+        )
+    if not groups:
+        raise KeyNotFoundError(
+            f"no recipients for {_label(filename)}: pass --age, or add a .sops.yaml with creation_rules"
+        )
     selectors = selectors.effective()
     metadata = Metadata(key_groups=groups, last_modified="", mac="", selectors=selectors, shamir_threshold=threshold)
     key = _new_data_key()

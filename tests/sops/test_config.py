@@ -96,3 +96,24 @@ def test_stores_indentation_from_sops_yaml(tmp_path: Path, sops: Sops, age_key: 
         done = sealer(repo, "sops", "decrypt", f"enc-{name}", keys=(age_key,), cwd=repo)
         assert done.returncode == 0 and done.stdout == expected, done.stderr
     assert b"\n  a:" not in expected and b'\n   "a"' in expected  # three spaces for JSON
+
+
+def test_rule_settings_apply_with_explicit_recipients_as_in_sops(
+    tmp_path: Path, sops: Sops, age_key: AgeKey, other_age_key: AgeKey
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: \\.yaml$\n    age: {age_key.recipient}\n    encrypted_regex: ^password$\n"
+    )
+    (repo / "s.yaml").write_bytes(b"user: admin\npassword: x\n")
+    (repo / "s.txt").write_bytes(b"user: admin\n")
+    theirs = sops.run("encrypt", "--age", other_age_key.recipient, "s.yaml", cwd=repo).stdout
+    ours = sealer(repo, "sops", "encrypt", "--age", other_age_key.recipient, "s.yaml", cwd=repo)
+    assert ours.returncode == 0, ours.stderr
+    assert _layout(ours.stdout) == _layout(theirs) and b"user: admin" in ours.stdout
+    assert other_age_key.recipient.encode() in ours.stdout and age_key.recipient.encode() not in ours.stdout
+    # A config without a rule for the file is an error even with --age, as in sops.
+    assert sops.run("encrypt", "--age", age_key.recipient, "s.txt", cwd=repo, check=False).returncode != 0
+    refused = sealer(repo, "sops", "encrypt", "--age", age_key.recipient, "s.txt", cwd=repo)
+    assert refused.returncode == 3 and b"no creation rule matches" in refused.stderr
