@@ -39,6 +39,7 @@ from typing import Any
 from sealer.crypto import rsa_keys
 from sealer.errors import FormatError, InputError
 from sealer.formats.sealedsecret.model import SealedSecret
+from sealer.formats.sealedsecret.scope import encryption_label, scope_from_annotations
 from sealer.formats.sealedsecret.unseal import DecryptedValues, decrypt_values
 from sealer.keys.keyring import KeyRing
 
@@ -62,15 +63,43 @@ def source_digests(ss: SealedSecret) -> dict[str, str]:
         label = ss.label()
     except InputError:
         label = b"\x00invalid"
-    if ss.legacy_data is not None:
-        return {LEGACY_ITEM: _digest(label, ss.legacy_data.encode())}
-    return {key: _digest(label, key.encode(), value.encode()) for key, value in ss.encrypted_data.items()}
+    return _source_digests(label, ss.encrypted_data, ss.legacy_data)
+
+
+def _source_digests(label: bytes, encrypted: Mapping[str, str], legacy: str | None) -> dict[str, str]:
+    if legacy is not None:
+        return {LEGACY_ITEM: _digest(label, legacy.encode())}
+    return {key: _digest(label, key.encode(), value.encode()) for key, value in encrypted.items()}
 
 
 def template_digest(ss: SealedSecret) -> str:
     """Digest of what shapes the Secret besides the sealed items: ``spec.template`` and the owner opt-out."""
-    template = (ss.raw.get("spec") or {}).get("template")
+    return _template_digest((ss.raw.get("spec") or {}).get("template"))
+
+
+def _template_digest(template: Any) -> str:
     return _digest(json.dumps(template, sort_keys=True, separators=(",", ":")).encode())
+
+
+def quick_inputs(body: Mapping[str, Any]) -> str | None:
+    """:func:`inputs_digest` straight from a raw SealedSecret, without parsing (copying) it.
+
+    The "is anything to do?" check runs for every watch event, so it must be
+    cheap; None when the body is not well-formed (the full parse then reports why).
+    """
+    try:
+        meta, spec = body["metadata"], body.get("spec") or {}
+        label = encryption_label(scope_from_annotations(meta.get("annotations") or {}),
+                                 str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        encrypted = spec.get("encryptedData") or {}
+        legacy = spec.get("data")
+        if not isinstance(encrypted, Mapping) or not all(isinstance(v, str) for v in encrypted.values()):
+            return None
+        if legacy is not None and not isinstance(legacy, str):
+            return None
+        return inputs_digest(_source_digests(label, encrypted, legacy), _template_digest(spec.get("template")))
+    except (InputError, KeyError, TypeError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)

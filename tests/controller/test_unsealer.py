@@ -1,0 +1,77 @@
+"""Provenance and digests: what lets a resync skip RSA must never let a wrong Secret pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sealer_controller.unsealer import (
+    Provenance,
+    Unsealer,
+    inputs_digest,
+    quick_inputs,
+    source_digests,
+    template_digest,
+)
+
+from sealer.crypto import rsa_keys
+from sealer.formats.sealedsecret.model import SealedSecret
+from sealer.formats.sealedsecret.scope import Scope
+from sealer.keys.keyring import KeyRing, SealingKey
+from tests.support.controller_harness import b64, sealed_secret
+
+
+@pytest.fixture(scope="module")
+def key(other_rsa_key: Any) -> SealingKey:
+    return SealingKey(other_rsa_key, rsa_keys.self_signed_certificate(other_rsa_key), name="k")
+
+
+def _cert(key: SealingKey) -> bytes:
+    assert key.certificate is not None
+    return rsa_keys.certificate_to_pem(key.certificate)
+
+
+@pytest.mark.parametrize("scope", list(Scope))
+def test_quick_inputs_equal_the_parsed_digests(key: SealingKey, scope: Scope) -> None:
+    doc = sealed_secret("ns", "n", {"a": b"1", "b": b"2"}, _cert(key), scope=scope,
+                        template={"metadata": {"labels": {"x": "y"}}, "data": {"t": "{{ .a }}"}})
+    ss = SealedSecret.from_dict(doc)
+    assert quick_inputs(doc) == inputs_digest(source_digests(ss), template_digest(ss))
+    legacy = {**doc, "spec": {"data": "AAAA"}}
+    ss = SealedSecret.from_dict(legacy)
+    assert quick_inputs(legacy) == inputs_digest(source_digests(ss), template_digest(ss))
+
+
+def test_digests_change_with_value_name_scope_and_template(key: SealingKey) -> None:
+    doc = sealed_secret("ns", "n", {"a": b"1"}, _cert(key))
+    base = quick_inputs(doc)
+    renamed = {**doc, "metadata": {**doc["metadata"], "name": "other"}}
+    cluster_wide = {"sealedsecrets.bitnami.com/cluster-wide": "true"}
+    rescoped = {**doc, "metadata": {**doc["metadata"], "annotations": cluster_wide}}
+    templated = {**doc, "spec": {**doc["spec"], "template": {"type": "kubernetes.io/tls"}}}
+    resealed = sealed_secret("ns", "n", {"a": b"1"}, _cert(key))  # same plaintext, new ciphertext
+    digests = {base, quick_inputs(renamed), quick_inputs(rescoped), quick_inputs(templated), quick_inputs(resealed)}
+    assert len(digests) == 5 and None not in digests
+    assert quick_inputs({"metadata": {"name": "n"}, "spec": {"encryptedData": {"a": 1}}}) is None
+
+
+def test_mac_verifies_only_the_data_it_signed(key: SealingKey, other_rsa_key: Any) -> None:
+    unsealer = Unsealer(KeyRing.of([key]), workers=1)
+    try:
+        provenance = Provenance(sources={"a": "d1"}, template="t", produced=("a",), opened_by={"a": "x"}, mac_key="")
+        data = {"a": b64("secret")}
+        signed = unsealer.sign(provenance, data)
+        parsed = Provenance.from_annotation(signed.to_annotation())
+        assert parsed == signed and unsealer.verify(parsed, data)
+        assert unsealer.verify(parsed, {**data, "other": b64("not ours")})  # patch mode: others' keys are fine
+        assert not unsealer.verify(parsed, {"a": b64("changed")})
+        assert not unsealer.verify(parsed, {})
+        forged = Provenance(sources={"a": "d2"}, template="t", produced=("a",), opened_by={"a": "x"},
+                            mac_key=signed.mac_key, mac=signed.mac)
+        assert not unsealer.verify(forged, data)  # the MAC covers the provenance too
+        stranger = Unsealer(KeyRing.of([SealingKey(rsa_keys.generate_private_key(2048))]), workers=1)
+        assert not stranger.verify(parsed, data)  # without the key, nothing verifies
+        stranger.close()
+        assert Provenance.from_annotation("not json") is None and Provenance.from_annotation('{"v": 2}') is None
+    finally:
+        unsealer.close()
