@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from sealer.crypto.sealing_certificate import SealingCertificate, read_sealing_certificate
-from sealer.errors import DecryptionError, FormatError, InputError, KeyNotFoundError
+from sealer.errors import FormatError, InputError, KeyNotFoundError
 from sealer.formats import manifests
 from sealer.formats.sealedsecret.scope import Scope
 
@@ -244,6 +244,11 @@ def reencrypt(
     return b"".join(_emit(doc, output_format) for doc in out)
 
 
+def _subject(ss: Any) -> str:
+    """How errors name a SealedSecret (as the controller's own messages do, so the CLI can drop the repeat)."""
+    return f"SealedSecret {ss.namespace or '<no namespace>'}/{ss.name or '<no name>'}"
+
+
 def fetch_certificate(*, target: ControllerTarget) -> bytes:
     """The controller's certificate PEM, through the API server's service proxy or ``target.url``."""
     from sealer.kube import controller_proxy
@@ -252,15 +257,15 @@ def fetch_certificate(*, target: ControllerTarget) -> bytes:
 
 
 def validate(data: bytes, *, target: ControllerTarget, source: str = "input") -> None:
-    """Ask the controller whether it can decrypt each SealedSecret; raise :class:`DecryptionError` if not."""
+    """Ask the controller whether it can decrypt each SealedSecret.
+
+    Raises :class:`DecryptionError` (with the controller's reason) if it cannot,
+    :class:`InputError` if it rejects the document, :class:`NetworkError` else.
+    """
     from sealer.kube import controller_proxy
 
     for ss in _sealed_secrets(data, source):
-        if not controller_proxy.verify(target, json.dumps(ss.raw).encode()):
-            raise DecryptionError(
-                f"the controller cannot decrypt SealedSecret {ss.namespace}/{ss.name}",
-                hint="it was sealed with another controller's key, or for another name/namespace/scope",
-            )
+        controller_proxy.verify(target, json.dumps(ss.raw).encode(), subject=_subject(ss))
 
 
 def rotate(data: bytes, *, target: ControllerTarget, output_format: str = "json", source: str = "input") -> bytes:
@@ -269,7 +274,9 @@ def rotate(data: bytes, *, target: ControllerTarget, output_format: str = "json"
 
     out: list[bytes] = []
     for ss in _sealed_secrets(data, source):
-        body = controller_proxy.rotate(target, json.dumps(ss.raw).encode())
+        body = controller_proxy.rotate(
+            target, json.dumps(ss.raw).encode(), subject=_subject(ss)
+        )
         try:
             doc = json.loads(body)
         except ValueError:

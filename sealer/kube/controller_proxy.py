@@ -15,6 +15,15 @@ Only the service-proxy route imports the Kubernetes client (lazily, through
 :mod:`sealer.kube.client`). Nothing here logs request or response bodies: a
 ``/v1/rotate`` body is ciphertext, but we keep the habit.
 
+Error answers: the controller says why in the body of a 400/409 (ours: "sealed
+for strict scope for shop/db"; its bodies never carry plaintext, see
+``sealer_controller.http_api``; Bitnami's are short Go error strings or empty),
+so the first line of it goes into our error message, bounded and with control
+characters dropped (:func:`_reason`), since a terminal should not be steered by
+a remote body. Status to error: 400 is the input (:class:`InputError`, exit 3),
+409 a key/scope mismatch (:class:`DecryptionError`, exit 4), anything else
+(429, 5xx, unreachable) the network or the server (:class:`NetworkError`, exit 7).
+
 :func:`context_namespace` reads the kubeconfig's current namespace without the
 Kubernetes client, so ``sealer seal`` can fill a missing namespace as kubeseal
 does without paying 0.5 s for it.
@@ -30,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sealer.errors import DecryptionError, NetworkError
+from sealer.errors import DecryptionError, InputError, NetworkError, SealerError
 
 __all__ = [
     "DEFAULT_CONTROLLER_NAME",
@@ -76,6 +85,63 @@ class _Response:
     body: bytes
 
 
+MAX_REASON_CHARS = 300
+"""Longest piece of a remote error body quoted in a message (ours are one line of ~100-200 characters)."""
+
+
+def _reason(body: bytes) -> str:
+    """The server's reason from an error body: one line, at most :data:`MAX_REASON_CHARS`, printable.
+
+    An API server's own failures (``kind: Status`` JSON) give their ``message``;
+    HTML error pages give nothing (they are noise in a one-line error).
+    """
+    import unicodedata
+
+    text = body[: MAX_REASON_CHARS * 8].decode("utf-8", errors="replace").strip()
+    if text.startswith("{"):
+        import json
+
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and isinstance(doc.get("message"), str):
+            text = doc["message"].strip()
+    if text.startswith("<"):
+        return ""
+    # Line breaks and other blanks become single spaces; control and format characters (ESC, bidi overrides,
+    # ...) are dropped, so a remote body can neither add lines nor steer the terminal.
+    text = " ".join(text.split())
+    text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
+    if len(text) > MAX_REASON_CHARS:
+        text = text[: MAX_REASON_CHARS - 3].rstrip() + "..."
+    return text
+
+
+def _detail(response: _Response) -> str:
+    reason = _reason(response.body)
+    return f": {reason}" if reason else ""
+
+
+def _failed(response: _Response, target: ControllerTarget, action: str, subject: str, *, hint: str) -> SealerError:
+    """The error for a non-200 answer when asking ``target`` to ``action`` (validate, re-encrypt) ``subject``."""
+    detail = _detail(response)
+    if detail.startswith(f": {subject}: "):  # our controller names the SealedSecret too: say it once
+        detail = ": " + detail[len(subject) + 4 :]
+    if response.status == 400:
+        return InputError(
+            f"the {target.describe()} rejected {subject} (HTTP 400){detail}",
+            hint="pass SealedSecrets as JSON or YAML, as 'sealer seal' writes them",
+        )
+    if response.status == 409:
+        return DecryptionError(
+            f"the controller cannot decrypt {subject}{detail}",
+            hint="it was sealed with another controller's key, or for another name/namespace/scope",
+        )
+    return NetworkError(f"cannot {action} {subject} with the {target.describe()}: HTTP {response.status}{detail}",
+                        hint=hint)
+
+
 def _http(
     method: str, url: str, *, body: bytes | None, headers: dict[str, str], timeout: float | None, what: str
 ) -> _Response:
@@ -99,7 +165,8 @@ def fetch_url(url: str, *, timeout: float | None = 30.0) -> bytes:
     """GET an http(s) URL (``--cert https://...``); non-200 is a :class:`NetworkError`."""
     response = _http("GET", url, body=None, headers={"Accept": _PEM_ACCEPT}, timeout=timeout, what=url)
     if response.status != 200:
-        raise NetworkError(f"cannot fetch {url}: HTTP {response.status}", hint="check the certificate URL")
+        raise NetworkError(f"cannot fetch {url}: HTTP {response.status}{_detail(response)}",
+                           hint="check the certificate URL")
     return response.body
 
 
@@ -127,7 +194,9 @@ def _via_api_server(target: ControllerTarget, method: str, path: str, body: byte
                 hint="pass --controller-name and --controller-namespace (the Helm chart names it sealed-secrets)",
             )
         if service.status != 200:
-            raise NetworkError(f"cannot read {target.describe()}: HTTP {service.status}", hint="check your access")
+            raise NetworkError(
+                f"cannot read {target.describe()}: HTTP {service.status}{_detail(service)}", hint="check your access"
+            )
         port = _first_port_name(service.body)
         proxy = f"/api/v1/namespaces/{ns}/services/http:{name}:{urllib.parse.quote(port, safe='')}/proxy{path}"
         return _call(client, method, proxy, body, accept, target)
@@ -184,36 +253,36 @@ def fetch_certificate(target: ControllerTarget) -> bytes:
     response = _request(target, "GET", "/v1/cert.pem", None, _PEM_ACCEPT)
     if response.status != 200:
         raise NetworkError(
-            f"cannot fetch the certificate from the {target.describe()}: HTTP {response.status}",
+            f"cannot fetch the certificate from the {target.describe()}: HTTP {response.status}{_detail(response)}",
             hint="check --controller-name/--controller-namespace, or pass --cert FILE",
         )
     return response.body
 
 
-def verify(target: ControllerTarget, sealed_secret_json: bytes) -> bool:
-    """``POST /v1/verify``: True if the controller can decrypt it, False on 409 (as kubeseal reads it)."""
+def verify(target: ControllerTarget, sealed_secret_json: bytes, *, subject: str = "the SealedSecret") -> None:
+    """``POST /v1/verify``; returns if the controller can decrypt it.
+
+    Raises :class:`DecryptionError` on 409 (it cannot: the reason is the
+    controller's), :class:`InputError` on 400, :class:`NetworkError` otherwise.
+    """
     response = _request(target, "POST", "/v1/verify", sealed_secret_json, "application/json, */*")
-    if response.status == 200:
-        return True
-    if response.status == 409:
-        return False
-    raise NetworkError(
-        f"cannot validate with the {target.describe()}: HTTP {response.status}",
-        hint="the controller could not parse it; check it is a SealedSecret",
-    )
+    if response.status != 200:
+        raise _failed(response, target, "validate", subject,
+                      hint="retry later if it was rate-limited (HTTP 429), else check the controller's logs")
 
 
-def rotate(target: ControllerTarget, sealed_secret_json: bytes) -> bytes:
-    """``POST /v1/rotate``: the SealedSecret re-encrypted with the controller's newest key (JSON)."""
+def rotate(target: ControllerTarget, sealed_secret_json: bytes, *, subject: str = "the SealedSecret") -> bytes:
+    """``POST /v1/rotate``: the SealedSecret re-encrypted with the controller's newest key (JSON).
+
+    Failures as :func:`verify`'s (the Bitnami controller answers 500 when it
+    cannot decrypt, which stays a :class:`NetworkError`: it cannot be told
+    from a crash).
+    """
     response = _request(target, "POST", "/v1/rotate", sealed_secret_json, "application/json, */*")
     if response.status == 200:
         return response.body
-    if response.status == 409:
-        raise DecryptionError("the controller cannot decrypt this SealedSecret", hint="it was sealed with another key")
-    raise NetworkError(
-        f"cannot re-encrypt with the {target.describe()}: HTTP {response.status}",
-        hint="the controller could not decrypt or parse it; check its logs",
-    )
+    raise _failed(response, target, "re-encrypt", subject,
+                  hint="the controller could not decrypt or parse it; check its logs")
 
 
 def _kubeconfig_paths(explicit: str | None) -> list[Path]:

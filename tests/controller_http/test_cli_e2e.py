@@ -121,13 +121,36 @@ def test_validate_rejects_tampered_foreign_and_renamed(
     renamed = json.loads(json.dumps(good))
     renamed["metadata"]["name"] = "db2"
     foreign = seal_secret(manifests.load_documents(SECRET_YAML)[0], stranger_key.certificate)
+    reasons: list[str] = []
     for what, doc in {"tampered": tampered, "renamed": renamed, "foreign": foreign}.items():
         controller.clock.advance(10)  # stay under the verify rate limit
         res = sealer("--validate", "--controller-url", controller.url, "-f", str(write(tmp_path / f"{what}.json", doc)))
         assert res.code == ExitCode.DECRYPTION, (what, res.err)
         name = "db2" if what == "renamed" else "db"
-        assert res.err.startswith(f"error: the controller cannot decrypt SealedSecret shop/{name}"), res.err
+        assert res.err.startswith(f"error: the controller cannot decrypt SealedSecret shop/{name}: "), res.err
+        reasons.append(res.err)
+    # The controller's own reason is passed on: the renamed one was sealed for shop/db.
+    assert "sealed for strict scope for shop/db" in reasons[1], reasons[1]
+    assert "tampered" not in reasons[1] and all(len(r.splitlines()) == 1 for r in reasons)
     assert controller.provider.unsealed_by == {}
+
+
+def test_validate_and_re_encrypt_of_what_the_controller_rejects_is_an_input_error(
+    sealer: Any, controller: Controller, new_key: SealingKey, tmp_path: Path
+) -> None:
+    """Our controller answers 400 with its reason for a SealedSecret it cannot even read: exit 3, not 7."""
+    assert new_key.certificate is not None
+    doc = seal_secret(manifests.load_documents(SECRET_YAML)[0], new_key.certificate)
+    del doc["metadata"]["namespace"]  # strict scope needs one: the controller cannot make its label
+    path = write(tmp_path / "no-ns.json", doc)
+    before = path.read_bytes()
+    for flag in ("--validate", "--re-encrypt"):
+        res = sealer(flag, "--controller-url", controller.url, "-f", str(path))
+        assert res.code == ExitCode.INPUT, (flag, res.code, res.err)
+        assert "rejected SealedSecret <no namespace>/db (HTTP 400): " in res.err, res.err
+        assert "namespace" in res.err.split("HTTP 400")[1] and res.err.count("<no namespace>/db") == 1, res.err
+        assert len(res.err.splitlines()) == 1
+    assert path.read_bytes() == before
 
 
 def test_validate_over_the_rate_limit_fails_clearly(

@@ -35,6 +35,8 @@ class FakeController:
     port_name: str = "http"
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
+    answer: tuple[int, bytes] | None = None
+    """If set, /v1/verify and /v1/rotate answer this status and body instead (error-path tests)."""
 
     def handle(self, method: str, path: str, body: bytes, headers: Any) -> tuple[int, str, bytes]:
         self.requests.append((method, path))
@@ -57,6 +59,8 @@ class FakeController:
             assert cert is not None
             return 200, "application/x-pem-file", rsa_keys.certificate_to_pem(cert)
         if method == "POST" and path in ("/v1/verify", "/v1/rotate"):
+            if self.answer is not None:
+                return self.answer[0], "text/plain; charset=utf-8", self.answer[1]
             try:
                 ss = SealedSecret.from_dict(json.loads(body))
                 if path == "/v1/verify":

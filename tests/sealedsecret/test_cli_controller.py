@@ -183,3 +183,46 @@ def test_fetch_cert_through_an_https_api_server_with_its_ca(
         _, _, other_ca = _tls_files(tmp_path / "other")
         untrusted = sealer_cli("seal", "--fetch-cert", "--kubeconfig", kubeconfig(other_ca, "untrusted"))
         untrusted.assert_clean_failure(7)
+
+
+NASTY_REASON = "SealedSecret prod/app: sealed for \x1b[31mstrict\x1b[0m scope\r\nfor prod/other\u202e" + "x" * 2000
+
+
+@pytest.mark.parametrize("via", ["direct", "api"])
+@pytest.mark.parametrize(
+    ("status", "code", "starts"),
+    [
+        (400, 3, "the controller at {url} rejected SealedSecret prod/app (HTTP 400): "),
+        (409, 4, "the controller cannot decrypt SealedSecret prod/app: "),
+        (429, 7, "cannot {action} SealedSecret prod/app with the controller at {url}: HTTP 429: "),
+        (500, 7, "cannot {action} SealedSecret prod/app with the controller at {url}: HTTP 500: "),
+        (503, 7, "cannot {action} SealedSecret prod/app with the controller at {url}: HTTP 503: "),
+    ],
+)
+def test_controller_error_bodies_are_quoted_safely(
+    sealer_cli: CLI, cert_file: Path, tmp_path: Path, request: pytest.FixtureRequest,
+    via: str, status: int, code: int, starts: str,
+) -> None:
+    """The controller's reason reaches the user: one line, control/bidi characters dropped, bounded; the
+    status picks the exit code (400 input, 409 decryption, the rest network)."""
+    fake: FakeController = request.getfixturevalue("controller" if via == "direct" else "api_server")
+    args = ["--controller-url", fake.url] if via == "direct" else []
+    path = tmp_path / "app.json"
+    assert sealer_cli("seal", "--cert", str(cert_file), "-w", str(path), stdin=SECRET).code == 0
+    before = path.read_bytes()
+    fake.answer = (status, NASTY_REASON.encode())
+    for action, flag in (("validate", "--validate"), ("re-encrypt", "--re-encrypt")):
+        res = sealer_cli("seal", flag, *args, "-f", str(path))
+        res.assert_clean_failure(code, secrets=("pw-123",))
+        where = fake.url if via == "direct" else ""
+        message = res.err.removeprefix("error: ")
+        if via == "direct":
+            assert message.startswith(starts.format(url=where, action=action)), res.err
+        else:
+            assert f"HTTP {status}" in message or status == 409, res.err
+        # Said once, without the repeated "SealedSecret prod/app: " prefix of our controller's bodies.
+        assert "sealed for [31mstrict[0m scope for prod/other" in message, res.err
+        assert message.count("prod/app") == 1, res.err
+        assert not any(ord(c) < 0x20 or c in "\x7f\u202e" for c in res.err.rstrip("\n")), repr(res.err)
+        assert "x" * 200 in message and "x" * 400 not in message and "..." in message
+        assert path.read_bytes() == before  # nothing written on failure
