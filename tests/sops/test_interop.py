@@ -147,6 +147,10 @@ COMMENT_LAYOUTS = [
     "a: 1 # X\nb: # Y\n  c: 'q' # Z\nl:\n  - x # W\n",
     "l:\n  - # X\n    v: 1\n",
     "a:\n  b: 1\n# X\n",
+    "a:\n  flow: [1, 2]  # X\n  b: 1\n",
+    "a:\n  e: {}  # X\n  b: 1\n",
+    "a: |  # X\n  lit\nb: 1\n",
+    "m: {k: v, j: w}  # X\nb: 1\n",
 ]
 
 

@@ -56,6 +56,8 @@ class _Container:
     parent: _Container | None
     target: Branch | list[Value]
     entries: list[tuple[tuple[int, int, int], Any]] = field(default_factory=list)
+    flow_line: int = -1  # the line a flow collection ({...}, [...]) starts on; -1 for block ones
+    flow_index: int = -1
 
     def chain(self) -> Iterator[_Container]:
         node: _Container | None = self
@@ -91,6 +93,7 @@ class _Doc:
     def __init__(self) -> None:
         self.root: _Container | None = None
         self.entries: list[_Entry] = []
+        self.flows: list[_Container] = []
         self.start = 0
         self.end = 0
         self.empty_root: Branch | None = None
@@ -152,6 +155,9 @@ class _Builder:
             return _Alias(event.anchor)
         if kind == "MappingStartEvent":
             container = _Container("map", event.start_mark.column, depth, parent, Branch())
+            if getattr(event, "flow_style", False):
+                container.flow_line, container.flow_index = event.start_mark.line, event.start_mark.index
+                self.current.flows.append(container)
             self._anchor(event, container)
             while type(self.peek()).__name__ != "MappingEndEvent":
                 key_event = self.peek()
@@ -176,6 +182,9 @@ class _Builder:
             return container
         if kind == "SequenceStartEvent":
             container = _Container("seq", event.start_mark.column, depth, parent, [])
+            if getattr(event, "flow_style", False):
+                container.flow_line, container.flow_index = event.start_mark.line, event.start_mark.index
+                self.current.flows.append(container)
             self._anchor(event, container)
             while type(self.peek()).__name__ != "SequenceEndEvent":
                 item_event = self.peek()
@@ -246,9 +255,16 @@ def _place_comments(doc: _Doc, comments: list[_CommentLine], counter: Iterator[i
     for comment in comments:
         seq = next(counter)
         if not comment.full_line:
+            # After a flow collection ("k: [1, 2]  # c", "k: {}  # c") go-yaml makes it that
+            # collection's line comment: the head of its contents.
+            flows = [c for c in doc.flows if c.flow_line == comment.line and c.flow_index < comment.index]
+            if flows:
+                flow = min(flows, key=lambda c: c.flow_index)
+                flow.entries.append(((flow.flow_index, 0, seq), Comment(comment.text)))
+                continue
             on_line = [e for e in entries if e.line == comment.line and e.index < comment.index]
             if on_line:
-                target = max(on_line, key=lambda e: (e.container.depth, e.index))
+                target = max(on_line, key=lambda e: (e.container.depth, -e.index))
                 target.container.entries.append(((target.index, 0, seq), Comment(comment.text)))
                 continue
         before = [e for e in entries if e.index < comment.index]
@@ -392,7 +408,15 @@ def _read_events(text: str) -> tuple[list[_Doc], list[_CommentLine], dict[str, A
         events = list(YAML(typ="safe", pure=True).parse(io.StringIO(text)))
     except YAMLError as exc:
         raise FormatError(f"not valid YAML: {_yaml_problem(exc)}") from None
-    spans = [(e.start_mark.index, e.end_mark.index) for e in events if type(e).__name__ == "ScalarEvent"]
+    spans = []
+    for e in events:
+        if type(e).__name__ != "ScalarEvent":
+            continue
+        start = e.start_mark.index
+        if e.style in ("|", ">"):  # a comment may follow the block header ("key: |  # note")
+            newline = text.find("\n", start)
+            start = newline if 0 <= newline < e.end_mark.index else start
+        spans.append((start, e.end_mark.index))
     builder = _Builder(events, text)
     docs = builder.build()
     return docs, _comment_lines(text, spans), builder.anchors

@@ -141,6 +141,8 @@ class _Parser:
             self._comment_after(line, start + comment_at)
         value = value.rstrip(" ")
         if value in ("{}", "[]"):
+            if comment_at >= 0:
+                raise _GiveUp  # the comment belongs inside that collection: the full reader handles it
             return (Branch() if value == "{}" else []), False
         if first == "|":
             if not _BLOCK_HEADER.match(value):
