@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ruamel.yaml import YAML
 
 from sealer.crypto import rsa_keys
+from sealer.errors import UsageError
 from sealer.formats.sealedsecret.model import SealedSecret
 from sealer.formats.sealedsecret.unseal import decrypt_values
 from sealer.keys.keyring import KeyRing, SealingKey
@@ -395,11 +396,23 @@ def test_version_and_request_timeout(sealer_cli: CLI, cert_file: Path) -> None:
 
     res = sealer_cli("seal", "--version")
     assert res.code == 0 and res.out == f"sealer version: {__version__}\n".encode()
-    assert [_timeout(t) for t in ("30s", "1m30s", "250ms", "2", "0", "1h")] == [30, 90, 0.25, 2, None, 3600]
+    assert [_timeout(t) for t in ("30s", "1m30s", "250ms", "2", "0", "1h", "1.5h", "0s", "+5s", "500us")] == [
+        30, 90, 0.25, 2, None, 3600, 5400, None, 5, 0.0005]
+    # client-go's ParseTimeout refuses these too (a bare fraction has no unit; negative makes no sense).
+    for text in ("soon", "2.5", "-1s", "1d", "5 s", "", "1m30"):
+        with pytest.raises(UsageError, match="--request-timeout"):
+            _timeout(text)
+    # Checked before anything else runs: with --cert and --fetch-cert no request would ever be made, and
+    # the bad value must still fail (not print the certificate and exit 0), from the flag or the environment.
     bad = sealer_cli("seal", "--cert", str(cert_file), "--request-timeout", "soon", "--fetch-cert",
                      "--controller-url", "http://127.0.0.1:1")
     bad.assert_clean_failure(2)
-    assert "--request-timeout" in bad.err
+    assert "--request-timeout" in bad.err and bad.out == b""
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("SEALED_SECRETS_REQUEST_TIMEOUT", "2.5")
+        env_bad = sealer_cli("seal", "--fetch-cert", "--cert", str(cert_file))
+    env_bad.assert_clean_failure(2)
+    assert env_bad.out == b""
 
 
 def test_unwritable_outputs_are_clean_errors(sealer_cli: CLI, cert_file: Path, tmp_path: Path) -> None:
