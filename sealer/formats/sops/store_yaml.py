@@ -15,6 +15,7 @@ comments, empty collections in flow style), with its scalar-style rules, so
 
 from __future__ import annotations
 
+import bisect
 import copy
 import io
 import itertools
@@ -58,6 +59,14 @@ class _Container:
     entries: list[tuple[tuple[int, int, int], Any]] = field(default_factory=list)
     flow_line: int = -1  # the line a flow collection ({...}, [...]) starts on; -1 for block ones
     flow_index: int = -1
+    _real: list[tuple[tuple[int, int, int], Any]] | None = None
+
+    def real_entries(self) -> list[tuple[tuple[int, int, int], Any]]:
+        """The entries that are not comments, in position order (built in that order; cached once
+        all are known, i.e. while comments are being placed)."""
+        if self._real is None:
+            self._real = [pair for pair in self.entries if pair[0][1] == 1]
+        return self._real
 
     def chain(self) -> Iterator[_Container]:
         node: _Container | None = self
@@ -250,29 +259,42 @@ def _comment_lines(text: str, spans: list[tuple[int, int]]) -> list[_CommentLine
 
 
 def _place_comments(doc: _Doc, comments: list[_CommentLine], counter: Iterator[int]) -> None:
-    entries = sorted(doc.entries, key=lambda e: e.index)
+    # Entries sorted by position (deepest last among those starting at the same place), for bisection.
+    entries = sorted(doc.entries, key=lambda e: (e.index, e.container.depth))
+    indices = [e.index for e in entries]
+    by_line: dict[int, list[_Entry]] = {}
+    for entry in entries:
+        by_line.setdefault(entry.line, []).append(entry)
+    flows_by_line: dict[int, list[_Container]] = {}
+    for flow in doc.flows:
+        flows_by_line.setdefault(flow.flow_line, []).append(flow)
     root = doc.root
     for comment in comments:
         seq = next(counter)
         if not comment.full_line:
             # After a flow collection ("k: [1, 2]  # c", "k: {}  # c") go-yaml makes it that
             # collection's line comment: the head of its contents.
-            flows = [c for c in doc.flows if c.flow_line == comment.line and c.flow_index < comment.index]
+            flows = [c for c in flows_by_line.get(comment.line, ()) if c.flow_index < comment.index]
             if flows:
                 flow = min(flows, key=lambda c: c.flow_index)
                 flow.entries.append(((flow.flow_index, 0, seq), Comment(comment.text)))
                 continue
-            on_line = [e for e in entries if e.line == comment.line and e.index < comment.index]
+            on_line = [e for e in by_line.get(comment.line, ()) if e.index < comment.index]
             if on_line:
                 target = max(on_line, key=lambda e: (e.container.depth, -e.index))
                 target.container.entries.append(((target.index, 0, seq), Comment(comment.text)))
                 continue
-        before = [e for e in entries if e.index < comment.index]
-        after = [e for e in entries if e.index > comment.index]
         # Entries that start at the same place (a sequence item and its first key): the deepest one.
-        previous = max(before, key=lambda e: (e.index, e.container.depth)) if before else None
-        following = min(after, key=lambda e: (e.index, -e.container.depth)) if after else None
-        chosen = _comment_home(comment, previous, following, entries, root)
+        k = bisect.bisect_left(indices, comment.index)
+        previous = entries[k - 1] if k > 0 else None
+        j = bisect.bisect_right(indices, comment.index)
+        following = None
+        if j < len(entries):
+            same = j
+            while same + 1 < len(entries) and entries[same + 1].index == entries[j].index:
+                same += 1
+            following = entries[same]
+        chosen = _comment_home(comment, previous, following, by_line, root)
         if chosen is None:
             if doc.empty_root is not None:
                 doc.empty_root.append(TreeItem(Comment(comment.text), None))
@@ -284,7 +306,7 @@ def _comment_home(
     comment: _CommentLine,
     previous: _Entry | None,
     following: _Entry | None,
-    entries: list[_Entry],
+    by_line: dict[int, list[_Entry]],
     root: _Container | None,
 ) -> _Container | None:
     """Which block a comment line belongs to, approximating go-yaml's head/foot attribution.
@@ -299,7 +321,7 @@ def _comment_home(
     previous_chain = list(previous.container.chain()) if previous else []
     # The head of a line's first entry: for "- key: v" that is the sequence item, not the key.
     first_on_line = (
-        min((e for e in entries if e.line == following.line), key=lambda e: e.container.col) if following else None
+        min(by_line[following.line], key=lambda e: e.container.col) if following else None
     )
     next_col = first_on_line.container.col if first_on_line is not None else -1
     # Closing blocks: what follows sits in a block that encloses (and is not) the one of what precedes.
@@ -350,10 +372,11 @@ def _foot_target(home: _Container, before: int) -> _Container:
     node = home
     descended = False
     while True:
-        earlier = [pair for pair in node.entries if pair[0][1] == 1 and pair[0][0] < before]
-        if not earlier:
+        real = node.real_entries()
+        k = bisect.bisect_left(real, (before,), key=lambda pair: (pair[0][0],))
+        if k == 0:
             break
-        last = max(earlier, key=lambda pair: pair[0])[1]
+        last = real[k - 1][1]
         inner = last.value if isinstance(last, TreeItem) else last
         if not isinstance(inner, _Container):
             break
