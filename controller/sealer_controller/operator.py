@@ -115,7 +115,7 @@ class Controller:
         loaded = await self.keystore.load()
         logger.info("loaded %d sealing key(s) from %s", loaded, s.key_namespace)
         await self.keystore.ensure_key()
-        self.events = EventPoster(self.api, busy=lambda: bool(self.reconciler and self.reconciler.in_flight))
+        self.events = EventPoster(self.api, busy=lambda: bool(self.reconciler and self.reconciler.busy))
         self.index = SecretIndex(
             self.api, namespaces=s.watched_namespaces, verify=self.unsealer.verify, key_namespace=s.key_namespace,
             on_key=self.keystore.on_key_secret,
@@ -130,6 +130,7 @@ class Controller:
         self.keystore.removal_listeners.append(lambda _fingerprint: unsealer.keys_changed())
         await self.index.prime()
         self.index.start()
+        self.reconciler.start()
         self.keystore.start()
         self.metrics.count_rsa_operations_from(lambda: self.ring.rsa_operations)
         self.metrics.count_keys_from(lambda: len(self.ring))

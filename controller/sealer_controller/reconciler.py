@@ -76,6 +76,29 @@ class Metrics(Protocol):
     def observe_reconcile(self, seconds: float) -> None: ...
 
 
+_KEPT_METADATA = ("name", "namespace", "uid", "generation", "resourceVersion", "labels", "deletionTimestamp")
+
+
+def _compact(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What a queued reconcile needs of a SealedSecret: spec, status and a few metadata fields.
+
+    Sub-objects are shared, not copied; dropping ``managedFields`` and kubectl's
+    last-applied annotation (a second copy of the whole object) halves a real
+    cluster's queued bodies.
+    """
+    meta = body.get("metadata") or {}
+    kept = {k: meta[k] for k in _KEPT_METADATA if k in meta}
+    annotations = meta.get("annotations") or {}
+    if annotations:
+        kept["annotations"] = {k: v for k, v in annotations.items()
+                               if k != "kubectl.kubernetes.io/last-applied-configuration"}
+    out = {"apiVersion": body.get("apiVersion"), "kind": body.get("kind"), "metadata": kept,
+           "spec": body.get("spec") or {}}
+    if body.get("status"):
+        out["status"] = body["status"]
+    return out
+
+
 class _Failure(Exception):
     def __init__(self, event_reason: str, metric_reason: str, message: str, *, transient: bool) -> None:
         super().__init__(message)
@@ -118,8 +141,11 @@ class Reconciler:
         self._undecryptable: set[tuple[str, str]] = set()
         self._background: set[asyncio.Task[Any]] = set()
         self.in_flight = 0
-        self._slots = asyncio.Semaphore(self.CONCURRENCY)
         """Reconciles running now (the event poster gives way while any are)."""
+        self._slots = asyncio.Semaphore(self.CONCURRENCY)
+        self._pending: dict[tuple[str, str], Mapping[str, Any]] = {}
+        self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
 
     def _ours(self, secret: Mapping[str, Any]) -> bool:
         record = self.index.record_for(secret)
@@ -128,7 +154,12 @@ class Reconciler:
     # -- entry points ------------------------------------------------------------------
 
     async def on_event(self, kind: str | None, body: Mapping[str, Any]) -> Outcome | None:
-        """kopf event handler body: ``kind`` is None (initial listing), ADDED, MODIFIED or DELETED."""
+        """kopf event handler body: ``kind`` is None (initial listing), ADDED, MODIFIED or DELETED.
+
+        The common case (nothing to do) is answered here; real work is queued, newest body per
+        SealedSecret, for the workers, so kopf's per-object workers (each holding a whole body) finish
+        at once instead of piling up behind the RSA pool during a burst.
+        """
         meta = body.get("metadata") or {}
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         if kind == "DELETED":
@@ -136,7 +167,56 @@ class Reconciler:
             return None
         if meta.get("deletionTimestamp"):
             return None  # the garbage collector removes the Secret with it
-        return await self.reconcile(body)
+        if key not in self._locks and key not in self._pending:
+            outcome = await self._fast(key, body)
+            if outcome is not None:
+                return outcome
+        self._pending[key] = _compact(body)
+        if not self._workers:
+            return await self.reconcile(self._pending.pop(key))  # not started: work inline (tests, tools)
+        self._queue.put_nowait(key)
+        return None
+
+    async def _fast(self, key: tuple[str, str], body: Mapping[str, Any]) -> Outcome | None:
+        """The Secret is already exactly what ``body`` makes: bookkeeping only; None if there is work."""
+        namespace, name = key
+        record = self.index.get(namespace, name)
+        if record is None:
+            return None
+        quick = quick_inputs(body)
+        uid = str((body.get("metadata") or {}).get("uid") or "")
+        if quick is None or not self._up_to_date(record, quick, wants_owner_reference(body), uid):
+            return None
+        started = time.perf_counter()
+        self.stats.reconciles += 1
+        self.stats.fast_path += 1
+        self.metrics.unseal_requested()
+        self.unsealer.remember(namespace, name, record.opened_by)
+        outcome = Outcome(True, UNSEALED, SUCCESS_MESSAGE)
+        self._attempts.pop(key, None)
+        self.stats.by_outcome[UNSEALED] = self.stats.by_outcome.get(UNSEALED, 0) + 1
+        await self._write_status(key, body, outcome)
+        self.metrics.observe_reconcile(time.perf_counter() - started)
+        return outcome
+
+    def start(self) -> None:
+        """Start the workers that take queued SealedSecrets (``CONCURRENCY`` of them)."""
+        self._workers = [asyncio.create_task(self._work(), name=f"unseal-{i}") for i in range(self.CONCURRENCY)]
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.in_flight or self._pending)
+
+    async def _work(self) -> None:
+        while True:
+            key = await self._queue.get()
+            body = self._pending.pop(key, None)
+            if body is None:
+                continue  # a newer event for the same object was handled already
+            try:
+                await self.reconcile(body)
+            except Exception:  # a bug must cost one object, not a worker
+                logger.exception("SealedSecret %s/%s: unexpected failure while reconciling", *key)
 
     def forget(self, key: tuple[str, str], body: Mapping[str, Any]) -> None:
         self.unsealer.forget(*key)
@@ -198,6 +278,10 @@ class Reconciler:
             self.spawn(namespace, name)
 
     async def close(self) -> None:
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers.clear()
         for handle in self._retry_handles.values():
             handle.cancel()
         self._retry_handles.clear()
