@@ -11,12 +11,13 @@ only when called.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from sealer.crypto.sealing_certificate import SealingCertificate, read_sealing_certificate
-from sealer.errors import FormatError, InputError, KeyNotFoundError
+from sealer.errors import CertificateError, FormatError, InputError, KeyNotFoundError
 from sealer.formats import manifests
 from sealer.formats.sealedsecret.scope import Scope
 
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
     from sealer.kube.controller_proxy import ControllerTarget
 
 __all__ = [
+    "NO_EXPIRY",
     "OutputFormat",
     "SealingCertificate",
     "fetch_certificate",
+    "is_bare_public_key",
     "load_certificate",
     "load_private_keys",
     "merge_into",
@@ -50,13 +53,39 @@ def _emit(doc: Any, output_format: str) -> bytes:
     raise InputError(f"unsupported output format {output_format!r}", hint="use -o json or -o yaml")
 
 
+NO_EXPIRY = dt.datetime.max.replace(tzinfo=dt.UTC)
+"""``not_after`` of a :class:`SealingCertificate` read from a bare public key (it has no dates)."""
+
+
+def is_bare_public_key(certificate: SealingCertificate) -> bool:
+    """True if ``certificate`` came from a public key PEM, not a certificate (so nothing about expiry is known)."""
+    return certificate.not_after == NO_EXPIRY
+
+
 def load_certificate(pem: bytes, *, source: str = "certificate") -> SealingCertificate:
-    """Read a controller certificate (PEM; a bundle's first certificate seals)."""
+    """Read a controller certificate (PEM; a bundle's first certificate seals).
+
+    A bare RSA public key PEM is accepted too (kubeseal accepts certificates
+    only): the wire format needs nothing else; :func:`is_bare_public_key`
+    tells the caller, to say so. A private key is refused with a hint, so it
+    does not end up pasted where certificates are kept.
+    """
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        from sealer.crypto.public_key_pem import PUBLIC_KEY_MARKERS, load_rsa_public_key_pem
+
+        if any(marker in pem for marker in PUBLIC_KEY_MARKERS):
+            return SealingCertificate(load_rsa_public_key_pem(pem, source=source), NO_EXPIRY)
+        if b"PRIVATE KEY-----" in pem:
+            raise CertificateError(
+                f"{source}: is a private key, not a certificate",
+                hint="seal with the controller's certificate ('sealer seal --fetch-cert > cert.pem'); "
+                "private keys belong to --recovery-private-key only",
+            )
     return read_sealing_certificate(pem, source=source)
 
 
 def _cert(certificate: bytes | SealingCertificate) -> SealingCertificate:
-    return certificate if isinstance(certificate, SealingCertificate) else read_sealing_certificate(certificate)
+    return certificate if isinstance(certificate, SealingCertificate) else load_certificate(certificate)
 
 
 def seal(

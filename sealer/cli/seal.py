@@ -52,7 +52,8 @@ class Option(NamedTuple):
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("cert", "Certificate file or http(s) URL to seal with. Overrides --controller-*", metavar="FILE|URL"),
+    Option("cert", "Certificate file or http(s) URL to seal with (a bare RSA public key PEM works too). "
+           "Overrides --controller-*", metavar="FILE|URL"),
     Option("controller-namespace", "Namespace of the sealed-secrets controller", default="kube-system", metavar="NS"),
     Option("controller-name", "Name of the sealed-secrets controller service", default="sealed-secrets-controller",
            metavar="NAME"),
@@ -315,7 +316,12 @@ class _Run:
 
         pem = _certificate_bytes(self.opts)
         cert = api.load_certificate(pem, source=self.opts.cert or "the controller's certificate")
-        if cert.expired():
+        if api.is_bare_public_key(cert):
+            self.warn(
+                f"{self.opts.cert or 'the certificate'} is a bare public key, not a certificate: sealing with it "
+                "(kubeseal would refuse it, and its expiry cannot be checked; prefer --fetch-cert's certificate)"
+            )
+        elif cert.expired():
             self.warn(
                 f"the certificate expired on {cert.not_after:%Y-%m-%d}; sealing anyway "
                 "(the controller may have a newer key: fetch it with --fetch-cert)"

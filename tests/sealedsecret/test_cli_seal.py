@@ -191,6 +191,52 @@ def test_bad_certificates(sealer_cli: CLI, tmp_path: Path, key_file: Path) -> No
     assert "--fetch-cert" in missing.err
 
 
+@pytest.mark.parametrize("fmt", ["spki", "pkcs1"])
+def test_bare_public_key_seals_with_a_note(
+    sealer_cli: CLI, tmp_path: Path, key2048: SealingKey, key_file: Path, fmt: str
+) -> None:
+    """kubeseal refuses a 'BEGIN PUBLIC KEY' file (certutil.ParseCertsPEM); we seal with it and say so."""
+    from cryptography.hazmat.primitives import serialization
+
+    encoding = serialization.PublicFormat.SubjectPublicKeyInfo if fmt == "spki" else serialization.PublicFormat.PKCS1
+    pem = key2048.private_key.public_key().public_bytes(serialization.Encoding.PEM, encoding)
+    path = tmp_path / "pub.pem"
+    path.write_bytes(pem)
+    res = sealer_cli("seal", "--cert", str(path), stdin=SECRET_YAML)
+    assert res.code == 0, res.err
+    assert res.err.startswith(f"warning: {path} is a bare public key, not a certificate: sealing with it")
+    assert len(res.err.splitlines()) == 1
+    assert _values(json.loads(res.out), key2048)["password"] == b"hunter2-plaintext"
+    # And the whole way back through the CLI, with the matching private key only.
+    sealed = tmp_path / "s.json"
+    sealed.write_bytes(res.out)
+    back = sealer_cli("seal", "--recovery-unseal", "--recovery-private-key", str(key_file), "-f", str(sealed))
+    assert back.code == 0, back.err
+    assert base64.b64decode(json.loads(back.out)["data"]["password"]) == b"hunter2-plaintext"
+
+
+def test_public_key_and_private_key_mistakes(sealer_cli: CLI, tmp_path: Path, key_file: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ec_pem = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    cases = {
+        "ec.pem": (ec_pem, "public key is not RSA"),
+        "broken.pem": (b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "malformed"),
+        "key.pem": (key_file.read_bytes(), "is a private key, not a certificate"),
+    }
+    for name, (content, says) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        out = tmp_path / "out.json"
+        res = sealer_cli("seal", "--cert", str(path), "-w", str(out), stdin=SECRET_YAML)
+        res.assert_clean_failure(6, secrets=PLAINTEXTS)
+        assert name in res.err and says in res.err, res.err
+        assert not out.exists()
+    assert "--recovery-private-key" in res.err  # the private key case says where keys do belong
+
+
 def test_expired_certificate_warns_and_seals(
     sealer_cli: CLI, tmp_path: Path, other_rsa_key: rsa.RSAPrivateKey, key2048: SealingKey
 ) -> None:
