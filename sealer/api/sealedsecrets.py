@@ -261,16 +261,48 @@ def reencrypt(
     *,
     private_keys: KeyRing | Iterable[SealingKey],
     certificate: bytes | SealingCertificate | None = None,
-    output_format: str = "json",
+    output_format: str | None = "json",
     source: str = "input",
 ) -> bytes:
-    """Offline re-encryption: decrypt with ``private_keys``, seal for ``certificate`` (default: the newest key)."""
+    """Offline re-encryption: decrypt with ``private_keys``, seal for ``certificate`` (default: the newest key).
+
+    What kubeseal's ``--re-encrypt`` asks the controller to do, without a
+    controller (sealed-secrets #1453). Only ``encryptedData`` values change:
+    metadata, templates, scope and fields we do not know stay as they were.
+    ``output_format=None`` keeps the input's own format too (YAML comments,
+    key order, quoting; JSON indent), for rewriting a file in place. Every
+    value must open: otherwise a :class:`~sealer.errors.DecryptionError`
+    names the items and nothing is returned.
+    """
+    from sealer.formats.sealedsecret.model import SealedSecret
     from sealer.formats.sealedsecret.reencrypt import reencrypt as _reencrypt
 
     ring = _ring(private_keys)
     public = _cert(certificate).public_key if certificate is not None else ring.newest().private_key.public_key()
-    out = [_reencrypt(ss, ring, public) for ss in _sealed_secrets(data, source)]
-    return b"".join(_emit(doc, output_format) for doc in out)
+    if output_format is not None:
+        out = [_reencrypt(ss, ring, public) for ss in _sealed_secrets(data, source)]
+        return b"".join(_emit(doc, output_format) for doc in out)
+    rt = manifests.load_round_trip(data, source=source)
+    if not rt.documents:
+        raise InputError(f"{source}: no SealedSecret found", hint="pass a SealedSecret as YAML or JSON")
+    for doc in rt.documents:
+        _update_spec(doc, _reencrypt(SealedSecret.from_dict(doc, source=source), ring, public))
+    return manifests.dump_round_trip(rt)
+
+
+def _update_spec(doc: Any, resealed: dict[str, Any]) -> None:
+    """Write ``resealed``'s spec into the round-trip ``doc`` in place, so every comment and other field stays."""
+    spec, new_spec = doc["spec"], resealed["spec"]
+    encrypted = spec.get("encryptedData")
+    if isinstance(encrypted, dict) and encrypted:
+        for key in list(encrypted):
+            encrypted[key] = new_spec["encryptedData"][key]
+    else:
+        spec["encryptedData"] = new_spec["encryptedData"]
+    if "template" in new_spec and "template" not in spec:  # a legacy spec.data blob became a template
+        spec["template"] = new_spec["template"]
+    if "data" not in new_spec:
+        spec.pop("data", None)
 
 
 def _subject(ss: Any) -> str:

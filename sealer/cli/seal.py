@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
-from sealer.errors import CertificateError, InputError, UsageError
+from sealer.errors import CertificateError, DecryptionError, InputError, UsageError
 
 if TYPE_CHECKING:
     from sealer.kube.controller_proxy import ControllerTarget
@@ -73,12 +73,14 @@ OPTIONS: tuple[Option, ...] = (
            metavar="[KEY=]PATH"),
     Option("scope", "strict, namespace-wide or cluster-wide (default: from the Secret's annotations, else strict)",
            metavar="SCOPE"),
-    Option("re-encrypt", "Have the controller re-encrypt the SealedSecret with its newest key", kind="bool"),
+    Option("re-encrypt", "Have the controller re-encrypt the SealedSecret with its newest key; with "
+           "--recovery-private-key, offline: re-seal every value for --cert", kind="bool"),
     Option("rotate", "Deprecated: use --re-encrypt", kind="bool", alias_of="re-encrypt"),
     Option("recovery-unseal", "Decrypt SealedSecrets offline with --recovery-private-key (disaster recovery)",
            kind="bool"),
-    Option("recovery-private-key", "Private key file for --recovery-unseal: PEM, or key Secrets as "
-           "'kubectl get secret -o yaml' gives them (repeatable, or comma-separated)", kind="list", metavar="FILE"),
+    Option("recovery-private-key", "Private key file for --recovery-unseal or offline --re-encrypt: PEM, or key "
+           "Secrets as 'kubectl get secret -o yaml' gives them (repeatable, or comma-separated)", kind="list",
+           metavar="FILE"),
     Option("kubeconfig", "Path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config)", metavar="FILE"),
     Option("context", "kubeconfig context to use", metavar="NAME"),
     Option("namespace", "Namespace of the Secret (default: the kubeconfig context's)", short="n", metavar="NS"),
@@ -343,8 +345,10 @@ class _Run:
 
         if opts.recovery_unseal:
             return self.recovery_unseal()
+        if opts.re_encrypt and opts.recovery_private_key:
+            return self.offline_re_encrypt()
         if opts.recovery_private_key:
-            self.warn("ignoring --recovery-private-key because --recovery-unseal was not given")
+            self.warn("ignoring --recovery-private-key because neither --recovery-unseal nor --re-encrypt was given")
         if opts.validate:
             api.validate(self.read_input("a SealedSecret"), target=_target(opts), source=self.source)
             return 0
@@ -381,12 +385,49 @@ class _Run:
 
         if not self.opts.recovery_private_key:
             raise UsageError("--recovery-unseal needs --recovery-private-key FILE", hint="pass the backed-up key(s)")
-        keys = []
-        for path in self.opts.recovery_private_key:
-            keys.extend(api.load_private_keys(_read_file(path, "private key file"), source=path))
+        keys = self.recovery_keys()
         data = self.read_input("a SealedSecret")
         self.write(api.unseal(data, private_keys=keys, output_format=self.opts.format, source=self.source),
                    private=True)
+        return 0
+
+    def recovery_keys(self) -> list[Any]:
+        from sealer.api import sealedsecrets as api
+
+        keys = []
+        for path in self.opts.recovery_private_key:
+            keys.extend(api.load_private_keys(_read_file(path, "private key file"), source=path))
+        return keys
+
+    def offline_re_encrypt(self) -> int:
+        """``--re-encrypt --recovery-private-key KEY``: open every value with KEY, seal it for ``--cert``
+        (or the controller's certificate), no controller involved (kubeseal has no such mode: #1453).
+
+        Rewriting a file in place (``-f FILE`` alone) or stdout keeps the input's own format and
+        comments; an explicit ``-o`` or ``-w OTHER`` writes that format.
+        """
+        from sealer.api import sealedsecrets as api
+
+        opts = self.opts
+        keys = self.recovery_keys()
+        data = self.read_input("a SealedSecret")
+        cert = self.certificate()
+        explicit_out = "format" in opts.given or "sealed_secret_file" in opts.given
+        try:
+            resealed = api.reencrypt(
+                data,
+                private_keys=keys,
+                certificate=cert,
+                output_format=opts.format if explicit_out else None,
+                source=self.source,
+            )
+        except DecryptionError as exc:
+            raise type(exc)(
+                f"cannot re-encrypt offline: {exc.message}",
+                hint="pass the private key(s) it was sealed with as --recovery-private-key (repeatable); "
+                "nothing was written",
+            ) from None
+        self.write(resealed)
         return 0
 
     def merge(self, cert: Any) -> int:

@@ -237,6 +237,11 @@ def _rt_yaml() -> Any:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 1 << 20  # never fold long base64 lines
+    # ruamel writes null as nothing ("creationTimestamp:"); kubeseal and kubectl write "null", so an edited
+    # kubeseal file changes only where it was edited.
+    yaml.representer.add_representer(
+        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
     return yaml
 
 
