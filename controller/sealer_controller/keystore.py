@@ -16,11 +16,13 @@ was sealed with them (see the key-usage report).
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from sealer.crypto import rsa_keys
 from sealer.errors import SealerError
 from sealer.keys.key_secrets import KEY_LABEL, key_from_secret
 from sealer.keys.keyring import KeyRing, SealingKey
@@ -31,6 +33,29 @@ from sealer_controller.settings import ControllerSettings
 logger = logging.getLogger(__name__)
 
 KeyListener = Callable[[SealingKey], Awaitable[None]]
+
+
+def _unchecked_key(secret: Mapping[str, Any], source: str) -> SealingKey:
+    """:func:`key_from_secret` minus OpenSSL's slow RSA self-check (``KeyStore._check_keys`` runs it next)."""
+    from cryptography.hazmat.primitives import serialization  # the check can only be skipped at load time
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    data = secret.get("data") or {}
+    try:
+        pem = base64.b64decode(str(data["tls.key"]), validate=True)
+        key = serialization.load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
+    except (KeyError, ValueError, TypeError):
+        return key_from_secret(secret, source=source)  # let the checked path produce the proper error
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return key_from_secret(secret, source=source)
+    cert = None
+    if "tls.crt" in data:
+        cert = rsa_keys.load_certificates_pem(base64.b64decode(str(data["tls.crt"])), source=source)[0]
+        if rsa_keys.public_key_fingerprint(cert.public_key()) != rsa_keys.public_key_fingerprint(  # type: ignore[arg-type]
+            key.public_key()
+        ):
+            return key_from_secret(secret, source=source)  # raises the mismatch error
+    return SealingKey(key, cert, name=str((secret.get("metadata") or {}).get("name") or source))
 
 
 class KeyStore:
@@ -51,6 +76,9 @@ class KeyStore:
         self._force = False
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._checker: asyncio.Task[None] | None = None
+        self.checked = asyncio.Event()
+        """Set once every key loaded at start passed OpenSSL's full RSA key check."""
 
     @property
     def _path(self) -> str:
@@ -66,17 +94,32 @@ class KeyStore:
         if legacy is not None and all(i["metadata"]["name"] != legacy["metadata"]["name"] for i in items):
             items.append(legacy)
         items.sort(key=lambda s: str((s.get("metadata") or {}).get("creationTimestamp") or ""))
-        # Parsing checks each RSA key (~0.4 s for 4096 bits); OpenSSL releases the GIL, so use every core.
-        parsed = await asyncio.gather(*(asyncio.to_thread(self._parse, secret) for secret in items))
-        for secret, key in zip(items, parsed, strict=True):
+        # OpenSSL's RSA key check costs 0.25-0.4 s per 4096-bit key, so five keys would hold up the start by
+        # seconds. Start with keys loaded unchecked (their public half is still matched to tls.crt), and run
+        # the full check right after, off the event loop: a key that fails it leaves the ring again.
+        for secret in items:
+            key = self._parse(secret, checked=False)
             if key is not None:
                 self._register(secret, key)
+        self._checker = asyncio.create_task(self._check_keys(items), name="key check")
         return len(self.ring)
 
-    def _parse(self, secret: Mapping[str, Any]) -> SealingKey | None:
+    async def _check_keys(self, items: list[Mapping[str, Any]]) -> None:
+        for secret in items:
+            name = str((secret.get("metadata") or {}).get("name") or "")
+            if await asyncio.to_thread(self._parse, secret) is None:
+                fingerprint = self._by_secret.pop(name, None)
+                if fingerprint and fingerprint not in self._by_secret.values():
+                    self.ring.remove(fingerprint)
+                    for removed in list(self.removal_listeners):
+                        removed(fingerprint)
+        self.checked.set()
+
+    def _parse(self, secret: Mapping[str, Any], *, checked: bool = True) -> SealingKey | None:
         name = str((secret.get("metadata") or {}).get("name") or "")
+        source = f"key Secret {self.settings.key_namespace}/{name}"
         try:
-            return key_from_secret(secret, source=f"key Secret {self.settings.key_namespace}/{name}")
+            return key_from_secret(secret, source=source) if checked else _unchecked_key(secret, source)
         except SealerError as exc:
             logger.error("skipping key Secret %s: %s", name, exc.message)
             return None
@@ -172,6 +215,8 @@ class KeyStore:
         self._task = asyncio.create_task(self._renew_forever(), name="key renewal")
 
     async def stop(self) -> None:
+        if self._checker is not None:
+            self._checker.cancel()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -49,7 +49,8 @@ def test_imported_key_is_picked_up_live_and_retries_what_it_opens(
     emu: KubeEmulator, op: RunningOperator, cert_pem: bytes, custom: client.CustomObjectsApi,
     core: client.CoreV1Api,
 ) -> None:
-    imported = key_secret(KEY_NAMESPACE)
+    # NotBefore has 1 s resolution and the operator's own key was made moments ago: be clearly newer
+    imported = key_secret(KEY_NAMESPACE, not_before=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2))
     doc = sealed_secret("imp", "from-backup", {"k": b"v"}, cert_of(imported))
     custom.create_namespaced_custom_object(*GVP, "imp", "sealedsecrets", doc)
     condition = wait_for(lambda: synced(emu, "imp", "from-backup"), what="first attempt")
@@ -168,3 +169,28 @@ def test_no_plaintext_in_logs_events_or_status_at_debug(
     visible = json.dumps([emu.list(SEALED_SECRETS, "logs"), emu.list("v1/events", "logs")])
     for form in forms:
         assert form.decode() not in visible
+
+
+def test_a_key_failing_the_rsa_check_leaves_the_ring(emu: KubeEmulator, core: client.CoreV1Api) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    namespace = "broken-keys"
+    good = key_secret(namespace)
+    core.create_namespaced_secret(namespace, good)
+    bad = key_secret(namespace)
+    private = rsa_keys.load_private_key_pem(base64.b64decode(bad["data"]["tls.key"]))
+    numbers = private.private_numbers()
+    broken = rsa.RSAPrivateNumbers(numbers.p, numbers.q, numbers.d + 2, numbers.dmp1, numbers.dmq1, numbers.iqmp,
+                                   numbers.public_numbers).private_key(unsafe_skip_rsa_key_validation=True)
+    bad["data"]["tls.key"] = base64.b64encode(rsa_keys.private_key_to_pem(broken)).decode()
+    core.create_namespaced_secret(namespace, bad)
+    running = RunningOperator(emu, key_namespace=namespace, all_namespaces=False, key_renew_period=dt.timedelta(0),
+                              key_size=2048).start()
+    try:
+        keystore = running.controller.keystore
+        assert keystore is not None
+        wait_for(lambda: keystore.checked.is_set(), what="key check")
+        assert len(running.controller.ring) == 1
+        assert running.cert_pem() == cert_of(good)
+    finally:
+        running.stop()
