@@ -19,6 +19,7 @@ import asyncio
 import base64
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -62,11 +63,13 @@ class KeyStore:
     """Key Secrets ⇄ the in-memory :class:`KeyRing` used for unsealing and sealing."""
 
     def __init__(self, api: KubeApi, settings: ControllerSettings, ring: KeyRing | None = None, *,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 busy: Callable[[], bool] = lambda: False) -> None:
         self.api = api
         self.settings = settings
         self.ring = ring if ring is not None else KeyRing()
         self.clock = clock
+        self.busy = busy
         self.generated = 0
         self.listeners: list[KeyListener] = []
         self.removal_listeners: list[Callable[[str], None]] = []
@@ -96,7 +99,8 @@ class KeyStore:
         items.sort(key=lambda s: str((s.get("metadata") or {}).get("creationTimestamp") or ""))
         # OpenSSL's RSA key check costs 0.25-0.4 s per 4096-bit key, so five keys would hold up the start by
         # seconds. Start with keys loaded unchecked (their public half is still matched to tls.crt), and run
-        # the full check right after, off the event loop: a key that fails it leaves the ring again.
+        # the full check off the event loop once the start-up burst is over (at most a minute later): a key
+        # that fails it leaves the ring again.
         for secret in items:
             key = self._parse(secret, checked=False)
             if key is not None:
@@ -105,6 +109,9 @@ class KeyStore:
         return len(self.ring)
 
     async def _check_keys(self, items: list[Mapping[str, Any]]) -> None:
+        started = time.monotonic()
+        while self.busy() and time.monotonic() - started < 60:  # after the start-up burst, within a minute
+            await asyncio.sleep(0.2)
         for secret in items:
             name = str((secret.get("metadata") or {}).get("name") or "")
             if await asyncio.to_thread(self._parse, secret) is None:
