@@ -26,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from sealer.errors import CertificateError, DecryptionError, InputError, UsageError
 
 if TYPE_CHECKING:
+    from sealer.kube.client import ConnectionOverrides
     from sealer.kube.controller_proxy import ControllerTarget
 
 ENV_PREFIX = "SEALED_SECRETS"
@@ -83,6 +84,22 @@ OPTIONS: tuple[Option, ...] = (
            metavar="FILE"),
     Option("kubeconfig", "Path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config)", metavar="FILE"),
     Option("context", "kubeconfig context to use", metavar="NAME"),
+    # kubectl's connection flags, as kubeseal takes them from client-go's clientcmd overrides.
+    Option("cluster", "kubeconfig cluster to use", metavar="NAME"),
+    Option("user", "kubeconfig user to use", metavar="NAME"),
+    Option("server", "Address and port of the Kubernetes API server", metavar="URL"),
+    Option("certificate-authority", "Path to a cert file for the certificate authority", metavar="FILE"),
+    Option("insecure-skip-tls-verify", "Do not check the API server's certificate (insecure)", kind="bool"),
+    Option("tls-server-name", "Server name to validate the API server's certificate against", metavar="NAME"),
+    Option("proxy-url", "Reach the API server through this proxy", metavar="URL"),
+    Option("token", "Bearer token for authentication to the API server", metavar="TOKEN"),
+    Option("client-certificate", "Path to a client certificate file for TLS", metavar="FILE"),
+    Option("client-key", "Path to a client key file for TLS", metavar="FILE"),
+    Option("username", "Username for basic authentication to the API server", metavar="NAME"),
+    Option("password", "Password for basic authentication to the API server", metavar="PASSWORD"),
+    Option("as", "Username to impersonate for the operation", metavar="USER"),
+    Option("as-group", "Group to impersonate for the operation", kind="list", metavar="GROUP"),
+    Option("as-uid", "UID to impersonate for the operation", metavar="UID"),
     Option("namespace", "Namespace of the Secret (default: the kubeconfig context's)", short="n", metavar="NS"),
     Option("request-timeout", "Timeout for each request to the API server or controller (e.g. 10s, 1m; 0 = none)",
            default="30s", metavar="DURATION"),
@@ -238,7 +255,30 @@ def _target(opts: SealOptions) -> ControllerTarget:
         namespace=opts.controller_namespace,
         kubeconfig=opts.kubeconfig or None,
         context=opts.context or None,
+        connection=_connection(opts),
         timeout=_timeout(opts.request_timeout),
+    )
+
+
+def _connection(opts: SealOptions) -> ConnectionOverrides:
+    from sealer.kube.client import ConnectionOverrides
+
+    return ConnectionOverrides(
+        server=opts.server or None,
+        certificate_authority=opts.certificate_authority or None,
+        insecure_skip_tls_verify=bool(opts.insecure_skip_tls_verify),
+        tls_server_name=opts.tls_server_name or None,
+        proxy_url=opts.proxy_url or None,
+        token=opts.token or None,
+        client_certificate=opts.client_certificate or None,
+        client_key=opts.client_key or None,
+        username=opts.username or None,
+        password=opts.password or None,
+        impersonate=opts.values["as"] or None,
+        impersonate_groups=tuple(opts.as_group),
+        impersonate_uid=opts.as_uid or None,
+        cluster=opts.cluster or None,
+        user=opts.user or None,
     )
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from sealer.errors import DecryptionError, InputError, NetworkError, SealerError
+from sealer.kube.client import ConnectionOverrides
 
 __all__ = [
     "DEFAULT_CONTROLLER_NAME",
@@ -70,6 +71,8 @@ class ControllerTarget:
     """Service namespace (kubeseal ``--controller-namespace``)."""
     kubeconfig: str | None = None
     context: str | None = None
+    connection: ConnectionOverrides | None = None
+    """kubectl's connection flags (``--server``, ``--token``, ...) over the kubeconfig."""
     timeout: float | None = 30.0
     """Seconds for each HTTP request (None: no limit)."""
 
@@ -184,7 +187,7 @@ def _via_api_server(target: ControllerTarget, method: str, path: str, body: byte
 
     # The client reads $KUBECONFIG once, at import: pass it on explicitly so a changed environment counts.
     kubeconfig = target.kubeconfig or os.environ.get("KUBECONFIG") or None
-    client = api_client(kubeconfig=kubeconfig, context=target.context)
+    client = api_client(kubeconfig=kubeconfig, context=target.context, overrides=target.connection)
     try:
         ns, name = urllib.parse.quote(target.namespace, safe=""), urllib.parse.quote(target.name, safe="")
         service = _call(client, "GET", f"/api/v1/namespaces/{ns}/services/{name}", None, "application/json", target)

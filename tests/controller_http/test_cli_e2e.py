@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from sealer_controller import http_api
 from sealer_controller.rate_limit import GcraLimiter
 
@@ -264,3 +265,115 @@ def test_default_route_through_the_apiserver_service_proxy(
     assert bad.code == ExitCode.DECRYPTION and "shop/elsewhere" in bad.err, bad.err
     missing = sealer("--fetch-cert", "--controller-name", "nope")
     assert missing.code == ExitCode.NETWORK and "not found" in missing.err, missing.err
+
+
+# ---------------------------------------------------------------- kubectl's connection flags (--server, --token, ...)
+
+LAST_HEADERS: dict[str, str] = {}
+
+
+@pytest.fixture
+def recording_apiserver(controller: Controller) -> Iterator[tuple[str, list[str]]]:
+    """The API-server stand-in, recording the Authorization header of every request; yields (url, headers).
+
+    All headers of the latest request are in :data:`LAST_HEADERS`.
+    """
+    seen: list[str] = []
+
+    @web.middleware
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+        seen.append(request.headers.get("Authorization", ""))
+        LAST_HEADERS.clear()
+        LAST_HEADERS.update(request.headers)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    def make() -> web.Application:
+        app = make_apiserver(controller.url, namespace="kube-system", service="sealed-secrets-controller")
+        app.middlewares.append(record)
+        return app
+
+    with LiveServer(make) as apiserver:
+        yield apiserver.url, seen
+
+
+def test_server_and_token_flags_without_any_kubeconfig(
+    sealer: Any, controller: Controller, recording_apiserver: tuple[str, list[str]], new_key: SealingKey,
+    tmp_path: Path,
+) -> None:
+    url, seen = recording_apiserver
+    assert new_key.certificate is not None
+    assert not (tmp_path / "no-kubeconfig").exists()  # KUBECONFIG points nowhere: only the flags say where to go
+    fetched = sealer("--fetch-cert", "--server", url, "--token", TOKEN)
+    assert fetched.code == 0, fetched.err
+    assert fetched.out == rsa_keys.certificate_to_pem(new_key.certificate)
+    assert seen and set(seen) == {f"Bearer {TOKEN}"}  # the service lookup and the proxied call both carried it
+    (tmp_path / "secret.yaml").write_bytes(SECRET_YAML)
+    sealed = sealer("-f", str(tmp_path / "secret.yaml"), "-w", str(tmp_path / "s.json"), f"--server={url}",
+                    "--token", TOKEN)
+    assert sealed.code == 0, sealed.err
+    assert sealer("--validate", "-f", str(tmp_path / "s.json"), "--server", url, "--token", TOKEN).code == 0
+    # A wrong token reaches the server (which refuses it) and never the terminal.
+    seen.clear()
+    wrong = sealer("--fetch-cert", "--server", url, "--token", "not-the-token-31f")
+    assert wrong.code == ExitCode.NETWORK and "HTTP 401" in wrong.err, wrong.err
+    assert "not-the-token-31f" not in wrong.err and seen == ["Bearer not-the-token-31f"]
+    # Without --server there is nothing to talk to: a clean network error naming the way out.
+    none = sealer("--fetch-cert", "--token", TOKEN)
+    assert none.code == ExitCode.NETWORK and "--server" in none.err, none.err
+
+
+def test_flags_override_the_kubeconfig(
+    sealer: Any, controller: Controller, recording_apiserver: tuple[str, list[str]], new_key: SealingKey,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--token over the user's, --server over the cluster's, --cluster/--user pick entries; env vars as kubeseal."""
+    url, seen = recording_apiserver
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "stale",
+        "clusters": [{"name": "gone", "cluster": {"server": dead}}, {"name": "live", "cluster": {"server": url}}],
+        "users": [{"name": "old", "user": {"token": "expired-token-77"}}, {"name": "ci", "user": {"token": TOKEN}}],
+        "contexts": [{"name": "stale", "context": {"cluster": "gone", "user": "old", "namespace": "shop"}}],
+    }))
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    stale = sealer("--fetch-cert")
+    assert stale.code == ExitCode.NETWORK, stale.err
+    assert seen == []
+    for argv in (
+        ["--server", url, "--token", TOKEN],
+        ["--cluster", "live", "--user", "ci"],
+        ["--cluster", "live", "--token", TOKEN],
+    ):
+        seen.clear()
+        res = sealer("--fetch-cert", *argv)
+        assert res.code == 0, (argv, res.err)
+        assert set(seen) == {f"Bearer {TOKEN}"}, (argv, seen)
+    only_server = sealer("--fetch-cert", "--server", url)  # the context's user (an expired token) still applies
+    assert only_server.code == ExitCode.NETWORK and "HTTP 401" in only_server.err
+    unknown = sealer("--fetch-cert", "--user", "nobody")
+    assert unknown.code == ExitCode.USAGE and "no user named 'nobody'" in unknown.err, unknown.err
+    monkeypatch.setenv("SEALED_SECRETS_CLUSTER", "live")
+    monkeypatch.setenv("SEALED_SECRETS_TOKEN", TOKEN)
+    assert sealer("--fetch-cert").code == 0
+
+
+def test_impersonation_and_basic_auth_headers(
+    sealer: Any, controller: Controller, recording_apiserver: tuple[str, list[str]]
+) -> None:
+    url, seen = recording_apiserver
+    res = sealer("--fetch-cert", "--server", url, "--token", TOKEN, "--as", "jane", "--as-group", "devs",
+                 "--as-uid", "u-1")
+    assert res.code == 0, res.err
+    assert (LAST_HEADERS.get("Impersonate-User"), LAST_HEADERS.get("Impersonate-Group"),
+            LAST_HEADERS.get("Impersonate-Uid")) == ("jane", "devs", "u-1")
+    two = sealer("--fetch-cert", "--server", url, "--as", "jane", "--as-group", "a", "--as-group", "b")
+    assert two.code == ExitCode.USAGE and "--as-group" in two.err
+    seen.clear()
+    basic = sealer("--fetch-cert", "--server", url, "--username", "ops", "--password", "pw-basic-9")
+    assert basic.code == ExitCode.NETWORK and "HTTP 401" in basic.err  # the stand-in takes tokens only
+    assert seen == ["Basic " + base64.b64encode(b"ops:pw-basic-9").decode()]
+    assert "pw-basic-9" not in basic.err

@@ -151,6 +151,15 @@ def _tls_files(tmp_path: Path) -> tuple[Path, Path, bytes]:
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
+    # And a client certificate from the same CA (client.crt, client.key), for --client-certificate.
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ci")]))
+              .issuer_name(ca_name).public_key(client_key.public_key()).serial_number(3)
+              .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+              .sign(ca_key, hashes.SHA256()))
+    (tmp_path / "client.crt").write_bytes(client.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "client.key").write_bytes(client_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return cert_path, key_path, ca.public_bytes(serialization.Encoding.PEM)
 
 
@@ -183,6 +192,43 @@ def test_fetch_cert_through_an_https_api_server_with_its_ca(
         _, _, other_ca = _tls_files(tmp_path / "other")
         untrusted = sealer_cli("seal", "--fetch-cert", "--kubeconfig", kubeconfig(other_ca, "untrusted"))
         untrusted.assert_clean_failure(7)
+
+
+def test_tls_connection_flags(
+    sealer_cli: CLI, key2048: SealingKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--certificate-authority / --insecure-skip-tls-verify / --client-certificate / --client-key, as kubectl's."""
+    import ssl
+
+    cert_path, key_path, ca_pem = _tls_files(tmp_path)
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_bytes(ca_pem)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    context.load_verify_locations(cadata=ca_pem.decode())
+    context.verify_mode = ssl.CERT_REQUIRED  # this API server wants a client certificate from its CA
+    with serve(FakeController(KeyRing.of([key2048]), api_server=True), tls=context) as fake:
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": "tls",
+            "clusters": [{"name": "c", "cluster": {"server": fake.url}}],  # no CA: the system's do not know it
+            "users": [{"name": "u", "user": {"token": fake.token}}],
+            "contexts": [{"name": "tls", "context": {"cluster": "c", "user": "u"}}],
+        }))
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+        monkeypatch.chdir(tmp_path)  # flag paths are relative to the working directory
+        client = ["--client-certificate", "client.crt", "--client-key", "client.key"]
+        expected = rsa_keys.certificate_to_pem(key2048.certificate)  # type: ignore[arg-type]
+        sealer_cli("seal", "--fetch-cert", *client).assert_clean_failure(7)  # untrusted server
+        no_client_cert = sealer_cli("seal", "--fetch-cert", "--certificate-authority", "ca.crt")
+        no_client_cert.assert_clean_failure(7)
+        for trust in (["--certificate-authority", "ca.crt"], ["--insecure-skip-tls-verify"]):
+            res = sealer_cli("seal", "--fetch-cert", *trust, *client)
+            assert (res.code, res.out) == (0, expected), (trust, res.err)
+        both = sealer_cli("seal", "--fetch-cert", "--certificate-authority", "ca.crt", "--insecure-skip-tls-verify")
+        both.assert_clean_failure(2)
+        assert "cannot both be given" in both.err
+        assert fake.requests and all(path.startswith("/api/v1/namespaces/kube-system/") for _, path in fake.requests)
 
 
 NASTY_REASON = "SealedSecret prod/app: sealed for \x1b[31mstrict\x1b[0m scope\r\nfor prod/other\u202e" + "x" * 2000
