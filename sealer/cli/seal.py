@@ -316,7 +316,10 @@ def _namespace_lookup(opts: SealOptions) -> Callable[[], str | None]:
     def lookup() -> str | None:
         from sealer.kube.controller_proxy import context_namespace
 
-        return context_namespace(kubeconfig=opts.kubeconfig or None, context=opts.context or None)
+        found = context_namespace(kubeconfig=opts.kubeconfig or None, context=opts.context or None)
+        if found is None and opts.server:
+            return "default"  # client-go: no kubeconfig, but --server makes the configuration usable
+        return found
 
     return lookup
 

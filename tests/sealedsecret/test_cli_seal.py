@@ -495,3 +495,15 @@ def test_namespace_in_a_pod_comes_from_the_service_account(
     res = sealer_cli("seal", "--cert", str(cert_file), stdin=no_ns)
     assert res.code == 0, res.err
     assert json.loads(res.out)["metadata"]["namespace"] == "ci-runner"
+
+
+def test_namespace_with_only_server_flag_is_default(sealer_cli: CLI, cert_file: Path) -> None:
+    """No kubeconfig, no pod: client-go gives no namespace at all, unless --server makes the config usable,
+    and then it is "default" (kubeseal seals for default/NAME)."""
+    no_ns = b"apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {k: v}\n"
+    bare = sealer_cli("seal", "--cert", str(cert_file), stdin=no_ns)
+    bare.assert_clean_failure(3)
+    assert "namespace" in bare.err
+    res = sealer_cli("seal", "--cert", str(cert_file), "--server", "https://127.0.0.1:1", stdin=no_ns)
+    assert res.code == 0, res.err
+    assert json.loads(res.out)["metadata"]["namespace"] == "default"
