@@ -38,7 +38,7 @@ class Option(NamedTuple):
     long: str
     help: str
     short: str | None = None
-    kind: str = "str"  # "str" | "bool" | "list"
+    kind: str = "str"  # "str" | "bool" | "list" (pflag StringSlice: repeatable, comma-split) | "array" (StringArray)
     default: Any = None
     metavar: str = ""
     alias_of: str | None = None  # deprecated spelling of another option
@@ -98,7 +98,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("username", "Username for basic authentication to the API server", metavar="NAME"),
     Option("password", "Password for basic authentication to the API server", metavar="PASSWORD"),
     Option("as", "Username to impersonate for the operation", metavar="USER"),
-    Option("as-group", "Group to impersonate for the operation", kind="list", metavar="GROUP"),
+    Option("as-group", "Group to impersonate for the operation", kind="array", metavar="GROUP"),
     Option("as-uid", "UID to impersonate for the operation", metavar="UID"),
     Option("namespace", "Namespace of the Secret (default: the kubeconfig context's)", short="n", metavar="NS"),
     Option("request-timeout", "Timeout for each request to the API server or controller (e.g. 10s, 1m; 0 = none)",
@@ -138,6 +138,9 @@ def _set(opts: SealOptions, option: Option, raw: str | None, where: str) -> None
         assert raw is not None
         opts.values.setdefault(dest, [])
         opts.values[dest].extend(part for part in raw.split(",") if part)
+    elif option.kind == "array":
+        assert raw is not None
+        opts.values.setdefault(dest, []).append(raw)
     else:
         assert raw is not None
         opts.values[dest] = raw
@@ -185,7 +188,7 @@ def parse_args(args: Sequence[str], environ: Any = None) -> SealOptions:
             _set(opts, option, env[option.env], option.env)
     for option in OPTIONS:
         if option.alias_of is None:
-            opts.values.setdefault(option.dest, [] if option.kind == "list" else option.default)
+            opts.values.setdefault(option.dest, [] if option.kind in ("list", "array") else option.default)
     return opts
 
 

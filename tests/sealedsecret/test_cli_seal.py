@@ -507,3 +507,14 @@ def test_namespace_with_only_server_flag_is_default(sealer_cli: CLI, cert_file: 
     res = sealer_cli("seal", "--cert", str(cert_file), "--server", "https://127.0.0.1:1", stdin=no_ns)
     assert res.code == 0, res.err
     assert json.loads(res.out)["metadata"]["namespace"] == "default"
+
+
+def test_repeatable_flags_split_as_pflag_does() -> None:
+    """kubeseal's StringSlice flags split on commas; client-go's --as-group is a StringArray and does not."""
+    from sealer.cli.seal import parse_args
+
+    opts = parse_args(["--recovery-private-key", "a.pem,b.pem", "--recovery-private-key=c.pem",
+                       "--as-group", "ops,admins", "--as-group", "x"], environ={})
+    assert opts.recovery_private_key == ["a.pem", "b.pem", "c.pem"]
+    assert opts.as_group == ["ops,admins", "x"]
+    assert parse_args([], environ={"SEALED_SECRETS_AS_GROUP": "g,h"}).as_group == ["g,h"]
