@@ -42,7 +42,26 @@ def setup_venv() -> None:
         return
     sh(BIN / "python", "-m", "pip", "install", "-q", "--upgrade", "pip")
     sh(BIN / "python", "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]")
+    static_source_paths()
     STAMP.write_text(digest)
+
+
+# The package roots of pyproject.toml's [tool.setuptools.packages.find] `where`.
+SOURCE_ROOTS = (ROOT, ROOT / "controller", ROOT / "kustomize-plugin")
+
+
+def static_source_paths() -> None:
+    """Point the editable install at the source roots with a plain path list.
+
+    setuptools' editable finder (a meta-path hook it installs for layouts with several
+    source roots) costs ~10 ms at every interpreter start, a sixth of a `sealer seal`;
+    an installed wheel costs nothing there. A .pth of directories gives the same imports
+    for the price of a wheel. New modules are picked up without reinstalling, as before.
+    """
+    for pth in (VENV / "lib").glob("python3*/site-packages/__editable__.sealer-*.pth"):
+        pth.write_text("".join(f"{root}\n" for root in SOURCE_ROOTS))
+        for finder in pth.parent.glob("__editable___sealer_*_finder.py"):
+            finder.unlink()
 
 
 def setup_system_tools() -> None:
