@@ -4,6 +4,8 @@ Subcommands are imported only when invoked, so ``sealer seal`` never pays for
 the Kubernetes client or the SOPS machinery it does not use. ``sealer seal``
 (the hot path: once per Secret in CI) is dispatched before click is even
 imported; it parses its kubeseal-style flags from its own option table.
+``sealer sops decrypt`` (once per file in CI and Argo CD) likewise, for the
+forms :mod:`sealer.cli.sops_decrypt` parses; the rest still goes to click.
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             from sealer.cli.seal import run_seal  # click-free fast path
 
             return run_seal(args[1:])
+        if args[:2] == ["sops", "decrypt"]:
+            from sealer.cli.sops_decrypt import run_fast  # click-free unless it declines
+
+            code = run_fast(args[2:])
+            if code is not None:
+                return code
         return _run_click(args)
     except SealerError as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -5,6 +5,11 @@ the result: to stdout, to ``--output``, or back to the file with
 ``--in-place`` (atomically: nothing half-written, nothing lost on failure).
 Failures are :class:`~sealer.errors.SealerError` and become exit statuses in
 :func:`sealer.cli.main.run`.
+
+``decrypt`` (the hot verb) has its options in a table in
+:mod:`sealer.cli.sops_decrypt`, which also parses the common forms without
+click; the click command here is built from that table, so the two parsers,
+``--help`` and the CLI reference cannot drift apart.
 """
 
 from __future__ import annotations
@@ -18,66 +23,55 @@ from typing import Any, TypeVar
 
 import click
 
+from sealer.cli.sops_decrypt import (
+    DECRYPT_HELP,
+    DECRYPT_OPTIONS,
+    FORMATS,
+    IO_OPTIONS,
+    InPlaceNeedsFile,
+    Opt,
+    read_input,
+    run_decrypt,
+    source_name,
+    stores_for,
+    write_output,
+)
 from sealer.errors import InputError, KeyNotFoundError, SealerError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-TYPES = click.Choice(["yaml", "json", "dotenv", "binary", "ini"])
-
-
-def _read(file: str) -> bytes:
-    if file == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(file).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{file}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {file}: {exc.strerror}") from None
-
+TYPES = click.Choice(list(FORMATS))
 
 def _write(data: bytes, *, file: str, in_place: bool, output: str | None, mode: int | None = None) -> None:
-    if in_place:
-        if file == "-":
-            raise click.UsageError("--in-place needs a file, not stdin")
-        from sealer.atomic_write import atomic_write
-
-        atomic_write(file, data)
-    elif output:
-        from sealer.atomic_write import atomic_write
-
-        atomic_write(output, data, mode=mode)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-
-
-def _name(file: str) -> str:
-    return "" if file == "-" else file
-
-
-def _stores(config: str | None) -> Any:
-    """Output indentation from ``stores:`` of the .sops.yaml sops would use (--config or the nearest)."""
-    from sealer.formats.sops.config import store_settings_near
-
-    return store_settings_near(Path.cwd(), Path(config) if config else None)
+    try:
+        write_output(data, file=file, in_place=in_place, output=output, mode=mode)
+    except InPlaceNeedsFile as exc:
+        raise click.UsageError(exc.message) from None
 
 
 def _age_list(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def io_options(func: F) -> F:
-    for option in reversed(
-        [
-            click.option("--input-type", type=TYPES, help="Input format (default: from the file extension)."),
-            click.option("--output-type", type=TYPES, help="Output format (default: the input format)."),
-            click.option("--in-place", "-i", is_flag=True, help="Write the result back to the file."),
-            click.option("--output", type=click.Path(dir_okay=False), help="Write the result to this file."),
-        ]
-    ):
-        func = option(func)
-    return func
+def click_option(option: Opt) -> Callable[[F], F]:
+    """The click option for one row of a table in :mod:`sealer.cli.sops_decrypt`."""
+    names = [f"--{option.long}", *([f"-{option.short}"] if option.short else [])]
+    if option.kind == "flag":
+        return click.option(*names, is_flag=True, help=option.help)
+    kinds: dict[str, Any] = {"choice": TYPES, "path": click.Path(dir_okay=False), "str": None}
+    return click.option(*names, type=kinds[option.kind], default=option.default, help=option.help)
+
+
+def with_options(options: tuple[Opt, ...]) -> Callable[[F], F]:
+    def apply(func: F) -> F:
+        for option in reversed(options):
+            func = click_option(option)(func)
+        return func
+
+    return apply
+
+
+io_options = with_options(IO_OPTIONS)
 
 
 @click.group(name="sops")
@@ -122,8 +116,8 @@ def encrypt(
     """Encrypt FILE (or stdin) to age recipients or the matching .sops.yaml creation rule."""
     from sealer.api import sops as api
 
-    data = _read(file)
-    name = filename_override or _name(file)
+    data = read_input(file)
+    name = filename_override or source_name(file)
     result = api.encrypt(
         data,
         recipients=_age_list(age),
@@ -139,43 +133,20 @@ def encrypt(
         unencrypted_comment_regex=unencrypted_comment_regex,
         mac_only_encrypted=mac_only_encrypted,
         config=config,
-        stores=_stores(config),
+        stores=stores_for(config),
     )
     _write(result, file=file, in_place=in_place, output=output)
 
 
-@sops.command()
+@sops.command(help=DECRYPT_HELP)
 @click.argument("file", default="-")
-@io_options
-@click.option("--extract", default=None, help='Print one value, e.g. \'["data"]["password"]\'.')
-@click.option("--ignore-mac", is_flag=True, help="Do not verify the MAC (recover a damaged file).")
-@click.option("--config", type=click.Path(dir_okay=False), help="Path to .sops.yaml (unused for decryption).")
-@click.option("--filename-override", default="", help="File name used for type inference.")
-def decrypt(
-    file: str,
-    input_type: str | None,
-    output_type: str | None,
-    in_place: bool,
-    output: str | None,
-    extract: str | None,
-    ignore_mac: bool,
-    config: str | None,
-    filename_override: str,
-) -> None:
-    """Decrypt FILE (or stdin) and print it (or write it with --output / --in-place)."""
-    from sealer.api import sops as api
-
-    data = _read(file)
-    result = api.decrypt(
-        data,
-        input_type=input_type,
-        filename=filename_override or _name(file),
-        output_type=output_type,
-        extract=extract,
-        ignore_mac=ignore_mac,
-        stores=_stores(config),
-    )
-    _write(result, file=file, in_place=in_place, output=output, mode=0o600)
+@with_options(DECRYPT_OPTIONS)
+def decrypt(**values: Any) -> None:
+    # Parsed here only when the click-free path (sealer.cli.sops_decrypt.run_fast) declined the arguments.
+    try:
+        run_decrypt(**values)
+    except InPlaceNeedsFile as exc:
+        raise click.UsageError(exc.message) from None
 
 
 @sops.command()
@@ -200,13 +171,13 @@ def rotate(
     from sealer.api import sops as api
 
     result = api.rotate(
-        _read(file),
+        read_input(file),
         input_type=input_type,
-        filename=_name(file),
+        filename=source_name(file),
         output_type=output_type,
         add_age=_age_list(add_age),
         remove_age=_age_list(rm_age),
-        stores=_stores(config),
+        stores=stores_for(config),
         ignore_mac=ignore_mac,
     )
     _write(result, file=file, in_place=in_place, output=output)
@@ -232,12 +203,12 @@ def updatekeys(
             raise KeyNotFoundError("no .sops.yaml found in the working directory or its parents", hint="use --config")
         rule = load_config(config_path).rule_for(file)
         result = api.update_keys(
-            _read(file),
+            read_input(file),
             key_groups=rule.key_groups,
             shamir_threshold=shamir_secret_sharing_threshold or rule.shamir_threshold,
             input_type=input_type,
             filename=file,
-            stores=_stores(str(config_path)),
+            stores=stores_for(str(config_path)),
         )
         if result is None:
             click.echo(f"{file}: already up to date", err=True)
@@ -280,14 +251,14 @@ def set_(
     elif value_file:
         if value is None:
             raise click.UsageError("--value-file needs VALUE to name a file")
-        text = _read(value).decode("utf-8", "replace")
+        text = read_input(value).decode("utf-8", "replace")
     elif value is None:
         raise click.UsageError("missing VALUE (a JSON value)")
     else:
         text = value
     result = api.set_value(
-        _read(file), path=path, value=parse_json_value(text), input_type=input_type, filename=file,
-        stores=_stores(None), ignore_mac=ignore_mac, idempotent=idempotent,
+        read_input(file), path=path, value=parse_json_value(text), input_type=input_type, filename=file,
+        stores=stores_for(None), ignore_mac=ignore_mac, idempotent=idempotent,
     )
     if result is None:
         click.echo(f"{file}: {path} already has that value; not modified", err=True)
@@ -306,7 +277,12 @@ def unset(file: str, path: str, input_type: str | None, ignore_mac: bool) -> Non
     from sealer.atomic_write import atomic_write
 
     result = api.unset_value(
-        _read(file), path=path, input_type=input_type, filename=file, stores=_stores(None), ignore_mac=ignore_mac
+        read_input(file),
+        path=path,
+        input_type=input_type,
+        filename=file,
+        stores=stores_for(None),
+        ignore_mac=ignore_mac,
     )
     atomic_write(file, result)
 
@@ -369,9 +345,9 @@ def edit(file: str, input_type: str | None, age: tuple[str, ...], config: str | 
     kind = input_type or format_for_path(file)
     suffix = Path(file).suffix if kind != "binary" else ""
     existing = Path(file).exists()
-    stores = _stores(config)
+    stores = stores_for(config)
     decrypted = (
-        api.decrypt_file(_read(file), input_type=input_type, filename=file, stores=stores) if existing else None
+        api.decrypt_file(read_input(file), input_type=input_type, filename=file, stores=stores) if existing else None
     )
     store = decrypted.store if decrypted else store_for(kind, stores)
     plaintext = store.emit_plain(decrypted.branches) if decrypted else _EXAMPLES.get(kind, b"")
