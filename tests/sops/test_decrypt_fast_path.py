@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,33 @@ def test_decrypt_imports_neither_click_nor_ruamel_nor_kubernetes(files: Path, tm
         assert done.stdout.decode().strip() == "0 []", (name, done.stdout, done.stderr.decode())
         out = (tmp_path / f"{name}.out").read_bytes()
         assert out == YAML if name.endswith("yaml") else json.loads(out) == json.loads(JSON)
+
+
+def _interrupted_while_reading_stdin(tmp_path: Path, *, force_click: bool) -> tuple[int, bytes, bytes, str]:
+    """Ctrl-C while ``sealer sops decrypt -`` waits on stdin: (exit code, stdout, stderr, which path ran)."""
+    report = tmp_path / f"interrupt-{force_click}.report"
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PATH_REPORT": str(report),
+           **({"FORCE_CLICK": "1"} if force_click else {})}
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, "sops", "decrypt", "--input-type", "yaml", "-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        wchan = Path(f"/proc/{proc.pid}/wchan")
+        if not wchan.exists():
+            pytest.skip("needs /proc/PID/wchan to know the process is blocked reading stdin")
+        deadline = time.monotonic() + 30
+        while "pipe" not in wchan.read_text():  # blocked in read(0): Python's SIGINT handler is in place
+            assert time.monotonic() < deadline, "sealer never started reading stdin"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    return proc.returncode, out, err, report.read_text()
+
+
+def test_ctrl_c_ends_both_paths_alike(tmp_path: Path) -> None:
+    fast = _interrupted_while_reading_stdin(tmp_path, force_click=False)
+    slow = _interrupted_while_reading_stdin(tmp_path, force_click=True)
+    assert fast == (1, b"", b"\naborted\n", "fast")
+    assert slow == (1, b"", b"\naborted\n", "click")
