@@ -38,24 +38,18 @@ KeyListener = Callable[[SealingKey], Awaitable[None]]
 
 def _unchecked_key(secret: Mapping[str, Any], source: str) -> SealingKey:
     """:func:`key_from_secret` minus OpenSSL's slow RSA self-check (``KeyStore._check_keys`` runs it next)."""
-    from cryptography.hazmat.primitives import serialization  # the check can only be skipped at load time
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     data = secret.get("data") or {}
     try:
         pem = base64.b64decode(str(data["tls.key"]), validate=True)
-        key = serialization.load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
-    except (KeyError, ValueError, TypeError):
-        return key_from_secret(secret, source=source)  # let the checked path produce the proper error
-    if not isinstance(key, rsa.RSAPrivateKey):
-        return key_from_secret(secret, source=source)
-    cert = None
-    if "tls.crt" in data:
-        cert = rsa_keys.load_certificates_pem(base64.b64decode(str(data["tls.crt"])), source=source)[0]
-        if rsa_keys.public_key_fingerprint(cert.public_key()) != rsa_keys.public_key_fingerprint(  # type: ignore[arg-type]
-            key.public_key()
-        ):
-            return key_from_secret(secret, source=source)  # raises the mismatch error
+        cert_pem = base64.b64decode(str(data["tls.crt"]), validate=True) if "tls.crt" in data else None
+    except (KeyError, ValueError):
+        return key_from_secret(secret, source=source)  # the checked path produces the proper error
+    key = rsa_keys.load_private_key_pem(pem, source=source, check=False)
+    cert = rsa_keys.load_certificates_pem(cert_pem, source=source)[0] if cert_pem is not None else None
+    if cert is not None and rsa_keys.public_key_fingerprint(cert.public_key()) != rsa_keys.public_key_fingerprint(  # type: ignore[arg-type]
+        key.public_key()
+    ):
+        return key_from_secret(secret, source=source)  # raises the mismatch error
     return SealingKey(key, cert, name=str((secret.get("metadata") or {}).get("name") or source))
 
 
