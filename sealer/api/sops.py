@@ -25,7 +25,7 @@ from typing import Any
 from sealer.crypto import sops_aead
 from sealer.errors import DecryptionError, FormatError, IntegrityError, KeyNotFoundError, SealerError
 from sealer.formats.sops import crypt
-from sealer.formats.sops.crypt import Selectors, Stash
+from sealer.formats.sops.crypt import SELECTOR_NAMES, Selectors, Stash
 from sealer.formats.sops.metadata import AgeKey, MasterKey, Metadata, canonical_rfc3339
 from sealer.formats.sops.stores import Store, StoreSettings, store_for
 from sealer.formats.sops.stores import format_for_path as _format_for_path
@@ -382,7 +382,7 @@ def encrypt(
             groups = [[AgeKey(recipient=r) for r in group] for group in rule.key_groups]
         threshold = threshold or rule.shamir_threshold
         selectors = Selectors(
-            **{name: getattr(explicit, name) or getattr(rule.selectors, name) for name in _SELECTOR_NAMES},
+            **{name: getattr(explicit, name) or getattr(rule.selectors, name) for name in SELECTOR_NAMES},
             mac_only_encrypted=rule.selectors.mac_only_encrypted if mac_only_encrypted is None else mac_only_encrypted,
         )
     if not groups:
@@ -397,14 +397,6 @@ def encrypt(
     return out_store.emit_encrypted(branches, metadata)
 
 
-_SELECTOR_NAMES = (
-    "unencrypted_suffix",
-    "encrypted_suffix",
-    "unencrypted_regex",
-    "encrypted_regex",
-    "unencrypted_comment_regex",
-    "encrypted_comment_regex",
-)
 
 
 def reencrypt(

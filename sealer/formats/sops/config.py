@@ -22,21 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from sealer.errors import FormatError, InputError, KeyNotFoundError
-from sealer.formats.sops.crypt import Selectors
+from sealer.formats.sops.crypt import SELECTOR_NAMES, Selectors
 from sealer.formats.sops.stores import StoreSettings
 
 __all__ = ["CONFIG_NAME", "CreationRule", "SopsConfig", "find_config", "load_config", "store_settings_near"]
 
 CONFIG_NAME = ".sops.yaml"
 MAX_DEPTH = 100
-_SELECTORS = (
-    "unencrypted_suffix",
-    "encrypted_suffix",
-    "unencrypted_regex",
-    "encrypted_regex",
-    "unencrypted_comment_regex",
-    "encrypted_comment_regex",
-)
 _FOREIGN = ("pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hc_vault")
 
 
@@ -134,14 +126,14 @@ def _rule(raw: Any, number: int, path: Path) -> CreationRule:
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
         raise ConfigError(f"{where}: shamir_threshold must be a non-negative integer")
     values = {}
-    for name in _SELECTORS:
+    for name in SELECTOR_NAMES:
         value = raw.get(name) or ""
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {name} must be a string")
         values[name] = value
     selectors = Selectors(**values, mac_only_encrypted=bool(raw.get("mac_only_encrypted")))
     if selectors.rule_count() > 1:
-        raise ConfigError(f"{where}: use at most one of {', '.join(_SELECTORS)}")
+        raise ConfigError(f"{where}: use at most one of {', '.join(SELECTOR_NAMES)}")
     path_regex = raw.get("path_regex") or ""
     if not isinstance(path_regex, str):
         raise ConfigError(f"{where}: path_regex must be a string")

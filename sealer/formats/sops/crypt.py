@@ -31,6 +31,7 @@ from sealer.formats.sops.tree import Branch, Comment, Timestamp, Value, bytes_te
 
 __all__ = [
     "MAC_ONLY_ENCRYPTED_INIT",
+    "SELECTOR_NAMES",
     "Selectors",
     "Stash",
     "decrypt_tree",
@@ -40,6 +41,16 @@ __all__ = [
 
 MAC_ONLY_ENCRYPTED_INIT = hashlib.sha256(b"sops").digest()
 DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
+# The six selector fields of :class:`Selectors`, in sops' order: the metadata keys, the
+# ``.sops.yaml`` rule keys and the encrypt options all use these names.
+SELECTOR_NAMES = (
+    "unencrypted_suffix",
+    "encrypted_suffix",
+    "unencrypted_regex",
+    "encrypted_regex",
+    "unencrypted_comment_regex",
+    "encrypted_comment_regex",
+)
 
 
 @dataclass(frozen=True)
@@ -55,18 +66,7 @@ class Selectors:
     mac_only_encrypted: bool = False
 
     def rule_count(self) -> int:
-        return sum(
-            1
-            for rule in (
-                self.unencrypted_suffix,
-                self.encrypted_suffix,
-                self.unencrypted_regex,
-                self.encrypted_regex,
-                self.unencrypted_comment_regex,
-                self.encrypted_comment_regex,
-            )
-            if rule
-        )
+        return sum(1 for name in SELECTOR_NAMES if getattr(self, name))
 
     def effective(self) -> Selectors:
         """With sops' default (``_unencrypted`` suffix) when no rule is set."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sealer.errors import FormatError
-from sealer.formats.sops.crypt import Selectors
+from sealer.formats.sops.crypt import SELECTOR_NAMES, Selectors
 
 __all__ = ["NIL_LIST", "AgeKey", "ForeignKey", "MasterKey", "Metadata", "canonical_rfc3339"]
 
@@ -57,14 +57,6 @@ _FOREIGN_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {
 }
 # Order in which sops builds a group from the file's lists (internalGroupFrom).
 _GROUP_LOAD_ORDER = ("kms", "gcp_kms", "azure_kv", "hc_vault", "pgp", "age")
-_SELECTOR_KEYS = (
-    "unencrypted_suffix",
-    "encrypted_suffix",
-    "unencrypted_regex",
-    "encrypted_regex",
-    "unencrypted_comment_regex",
-    "encrypted_comment_regex",
-)
 
 _RFC3339 = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
@@ -148,7 +140,7 @@ class Metadata:
                 "re-encrypt with sops 2.0.x first"
             )
         selectors = Selectors(
-            **{name: text(name) for name in _SELECTOR_KEYS},
+            **{name: text(name) for name in SELECTOR_NAMES},
             mac_only_encrypted=_to_bool(raw.get("mac_only_encrypted")),
         )
         if selectors.rule_count() > 1:
@@ -233,7 +225,7 @@ class Metadata:
         out["mac"] = self.mac
         if len(self.key_groups) == 1 and _lists_of(self.key_groups[0])["pgp"]:
             out["pgp"] = _lists_of(self.key_groups[0])["pgp"]
-        for name in _SELECTOR_KEYS:
+        for name in SELECTOR_NAMES:
             value = getattr(self.selectors, name)
             if value:
                 out[name] = value
