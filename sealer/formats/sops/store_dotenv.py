@@ -16,7 +16,7 @@ from sealer.formats.sops.gofmt import format_float_f, format_float_g
 from sealer.formats.sops.metadata import NIL_LIST, Metadata
 from sealer.formats.sops.tree import Branch, Comment, Timestamp, TreeItem, Value, bytes_text, text_bytes
 
-__all__ = ["DotenvStore", "flatten", "unflatten"]
+__all__ = ["DotenvStore", "flatten", "flatten_metadata", "unflatten", "unflatten_metadata"]
 
 PREFIX = "sops_"
 _MAP = "__map_"
@@ -86,6 +86,38 @@ def _assign(node: Any, token: str | int, value: Any) -> None:
         node[token] = value
 
 
+def flatten_metadata(metadata: Metadata) -> list[tuple[str, Any]]:
+    """The metadata as sorted flat ``(key, value)`` pairs, the way sops' dotenv and INI stores write it.
+
+    Unset values are left out; booleans and numbers become Go's text; newlines are escaped as ``\\n``.
+    """
+    flat: dict[str, Any] = {}
+    flatten(metadata.to_schema(), "", flat)
+    pairs = []
+    for key in sorted(flat):
+        value = flat[key]
+        if value is None or value is NIL_LIST:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int | float):
+            value = f"{value:.0f}"
+        elif isinstance(value, str):
+            value = value.replace("\n", "\\n")
+        pairs.append((key, value))
+    return pairs
+
+
+def unflatten_metadata(flat: dict[str, Any]) -> Metadata:
+    """The inverse of :func:`flatten_metadata`: ``flat`` maps flat keys to their unescaped text.
+
+    Only ``mac_only_encrypted`` is typed back (to a bool); sops reads every other value as text.
+    """
+    if "mac_only_encrypted" in flat:
+        flat["mac_only_encrypted"] = flat["mac_only_encrypted"] == "true"
+    return Metadata.from_schema(unflatten(flat))
+
+
 def _val_to_string(value: Value) -> str:
     """sops ``ValToString``."""
     if isinstance(value, bool):
@@ -132,9 +164,7 @@ class DotenvStore:
                 kept.append(item)
         if not flat:
             raise FormatError("not a SOPS file: it has no sops_ metadata keys", hint="is it encrypted?")
-        if "mac_only_encrypted" in flat:
-            flat["mac_only_encrypted"] = flat["mac_only_encrypted"] == "true"
-        return [kept], Metadata.from_schema(unflatten(flat))
+        return [kept], unflatten_metadata(flat)
 
     def emit_plain(self, branches: Sequence[Branch]) -> bytes:
         lines = []
@@ -150,20 +180,8 @@ class DotenvStore:
         return text_bytes("".join(lines))
 
     def emit_encrypted(self, branches: Sequence[Branch], metadata: Metadata) -> bytes:
-        flat: dict[str, Any] = {}
-        flatten(metadata.to_schema(), "", flat)
         branch = Branch(branches[0])
-        for key in sorted(flat):
-            value = flat[key]
-            if value is None or value is NIL_LIST:
-                continue
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            elif isinstance(value, int | float):
-                value = f"{value:.0f}"
-            elif isinstance(value, str):
-                value = value.replace("\n", "\\n")
-            branch.append(TreeItem(PREFIX + key, value))
+        branch.extend(TreeItem(PREFIX + key, value) for key, value in flatten_metadata(metadata))
         return self.emit_plain([branch])
 
     def emit_value(self, value: Value) -> bytes:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sealer.errors import FormatError
-from sealer.formats.sops.metadata import NIL_LIST, Metadata
-from sealer.formats.sops.store_dotenv import _val_to_string, flatten, unflatten
+from sealer.formats.sops.metadata import Metadata
+from sealer.formats.sops.store_dotenv import _val_to_string, flatten_metadata, unflatten_metadata
 from sealer.formats.sops.tree import Branch, Comment, TreeItem, Value, bytes_text, text_bytes
 
 __all__ = ["INIStore"]
@@ -274,9 +274,7 @@ class INIStore:
         if not sops_sections:
             raise FormatError("not a SOPS file: it has no [sops] section", hint="is it encrypted?")
         flat: dict[str, Any] = {key.name: key.value.replace("\\n", "\n") for key in sops_sections[0].keys}
-        if "mac_only_encrypted" in flat:
-            flat["mac_only_encrypted"] = flat["mac_only_encrypted"] == "true"
-        metadata = Metadata.from_schema(unflatten(flat))
+        metadata = unflatten_metadata(flat)
         branch = _tree([s for s in sections if s is not sops_sections[0]])
         return [branch], metadata
 
@@ -284,20 +282,7 @@ class INIStore:
         return text_bytes(_write(_sections_of(branches)))
 
     def emit_encrypted(self, branches: Sequence[Branch], metadata: Metadata) -> bytes:
-        flat: dict[str, Any] = {}
-        flatten(metadata.to_schema(), "", flat)
-        sops_section = Branch()
-        for key in sorted(flat):
-            value = flat[key]
-            if value is None or value is NIL_LIST:
-                continue
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            elif isinstance(value, int | float):
-                value = f"{value:.0f}"
-            elif isinstance(value, str):
-                value = value.replace("\n", "\\n")
-            sops_section.append(TreeItem(key, value))
+        sops_section = Branch(TreeItem(key, value) for key, value in flatten_metadata(metadata))
         return self.emit_plain([*branches, Branch([TreeItem("sops", sops_section)])])
 
     def emit_value(self, value: Value) -> bytes:
