@@ -269,3 +269,16 @@ def test_controller_accepts_the_rendered_args(
         assert set(settings.watched_namespaces) == {*watched, settings.key_namespace}
     else:
         assert settings.watched_namespaces is None
+
+
+def test_chart_packages_and_the_package_renders_the_same(default_render: Rendered, tmp_path: Any) -> None:
+    import tarfile
+
+    archive = helm.package(rendering.CHART_DIR, destination=tmp_path)
+    with tarfile.open(archive) as tar:
+        names = sorted(tar.getnames())
+    assert "sealer/crds/sealedsecrets.bitnami.com.yaml" in names and "sealer/values.schema.json" in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".orig", ".bak"))]
+    with helm.Chart.load(archive) as packaged:
+        again = rendering.render(packaged, *rendering.VALUE_SETS["default"])
+    assert again.objects == default_render.objects
