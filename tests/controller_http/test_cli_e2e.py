@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from sealer.formats.sealedsecret.model import SealedSecret
 from sealer.formats.sealedsecret.seal import seal_secret
 from sealer.formats.sealedsecret.unseal import decrypt_values
 from sealer.keys.keyring import KeyRing, SealingKey
+from tests.support.cli_env import isolate_cli_env
 
 from .apiserver_proxy import TOKEN, make_apiserver
 from .fakes import FakeClock
@@ -60,10 +60,7 @@ class Controller:
 
 @pytest.fixture(autouse=True)
 def _no_user_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("SEALED_SECRETS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    isolate_cli_env(monkeypatch, tmp_path)
 
 
 @pytest.fixture

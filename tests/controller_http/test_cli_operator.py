@@ -11,7 +11,6 @@ import base64
 import datetime as dt
 import json
 import logging
-import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from sealer.formats.sealedsecret.model import SealedSecret
 from sealer.formats.sealedsecret.seal import seal_secret
 from sealer.formats.sealedsecret.unseal import decrypt_values
 from sealer.keys.keyring import KeyRing
+from tests.support.cli_env import isolate_cli_env
 from tests.support.controller_harness import KEY_NAMESPACE, RunningOperator, synced, wait_for
 from tests.support.kube_emulator import SECRETS, KubeEmulator
 
@@ -58,10 +58,7 @@ def op(emu: KubeEmulator) -> Iterator[RunningOperator]:
 
 @pytest.fixture(autouse=True)
 def _no_user_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("SEALED_SECRETS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    isolate_cli_env(monkeypatch, tmp_path)
 
 
 def sealer(capsysbinary: pytest.CaptureFixture[bytes], *argv: str) -> tuple[int, bytes, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from ruamel.yaml import YAML
 from sealer.crypto import rsa_keys
 from sealer.keys import key_secrets
 from sealer.keys.keyring import SealingKey
+from tests.support.cli_env import isolated_cli_environ
 
 from .conftest import Peer
 
@@ -29,9 +29,8 @@ def _b64(text: str) -> str:
 
 
 def _sealer(sealer_bin: Path, *args: str, stdin: bytes, tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALED_SECRETS_")}
-    env["KUBECONFIG"] = str(tmp_path / "no-kubeconfig")
-    return subprocess.run([str(sealer_bin), *args], input=stdin, capture_output=True, env=env, timeout=60)
+    return subprocess.run([str(sealer_bin), *args], input=stdin, capture_output=True,
+                          env=isolated_cli_environ(tmp_path), timeout=60)
 
 
 @pytest.fixture(params=["rsa2048", "rsa4096"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sealer.crypto import rsa_keys
 from sealer.formats.manifests import dump_yaml
 from sealer.keys import key_secrets
 from sealer.keys.keyring import KeyRing, SealingKey
+from tests.support.cli_env import isolate_cli_env
 
 
 @pytest.fixture(scope="session")
@@ -61,10 +61,7 @@ CLI = Callable[..., Result]
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No user kubeconfig, pod service account or SEALED_SECRETS_* settings leak into a test."""
-    for name in list(os.environ):
-        if name.startswith("SEALED_SECRETS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    isolate_cli_env(monkeypatch, tmp_path)
     from sealer.kube import controller_proxy
 
     monkeypatch.setattr(controller_proxy, "SERVICE_ACCOUNT_NAMESPACE_FILE", str(tmp_path / "no-service-account"))

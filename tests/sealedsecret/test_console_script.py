@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli_env import isolated_cli_environ
+
 SEALER = Path(sys.executable).with_name("sealer")
 SECRET = b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  namespace: b\nstringData:\n  pw: hunter2-plain\n"
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALED_SECRETS_")}
-    env["KUBECONFIG"] = str(tmp_path / "none")
-    return env
-
-
 def _run(tmp_path: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([str(SEALER), *args], input=stdin, capture_output=True, env=_env(tmp_path), timeout=60)
+    return subprocess.run([str(SEALER), *args], input=stdin, capture_output=True, env=isolated_cli_environ(tmp_path),
+                          timeout=60)
 
 
 @pytest.mark.parametrize(
@@ -65,5 +61,6 @@ def test_seal_hot_path_imports_nothing_heavy(tmp_path: Path, cert_file: Path) ->
         "print(rc, [m for m in heavy if m in sys.modules])\n"
     )
     (tmp_path / "s.yaml").write_bytes(SECRET)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(tmp_path), timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, env=isolated_cli_environ(tmp_path),
+                          timeout=60)
     assert proc.stdout.decode().strip() == "0 []", proc.stderr.decode()
