@@ -220,7 +220,7 @@ def test_tls_with_client_certificates(etcd_tls_server: EtcdServer, tmp_path: Pat
 
 
 def test_unreachable_etcd_is_a_network_error(capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.at_rest.etcd_server import free_port
+    from tests.support.ports import free_port
 
     assert run(["etcd", "audit", "--endpoints", f"127.0.0.1:{free_port()}"]) == 7
     assert "cannot reach etcd" in capsys.readouterr().err

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from sealer.errors import ExitCode
 from sealer.keys.key_secrets import KEY_LABEL
 from tests.support.controller_harness import sealed_secret, synced, wait_for
 from tests.support.kube_emulator import SECRETS, KubeEmulator
+from tests.support.ports import free_port
 
 BITNAMI_FLAGS = [
     "--key-prefix", "--key-size", "--key-ttl", "--my-cn", "--key-renew-period", "--key-cutoff-time",
@@ -93,16 +93,10 @@ def test_bad_flags_are_refused(argv: list[str], code: int, fragment: str, capsys
     assert fragment in capsys.readouterr().err
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_the_process_unseals_makes_a_key_on_sigusr1_and_stops_on_sigterm(tmp_path: Path) -> None:
     with KubeEmulator() as emu:
         kubeconfig = emu.write_kubeconfig(tmp_path / "kubeconfig")
-        http, metrics = _free_port(), _free_port()
+        http, metrics = free_port(), free_port()
         env = dict(os.environ, POD_NAMESPACE="proc-keys")
         process = subprocess.Popen(
             [sys.executable, "-m", "sealer_controller", f"--kubeconfig={kubeconfig}", "--key-size=2048",

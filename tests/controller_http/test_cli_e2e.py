@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from sealer.formats.sealedsecret.seal import seal_secret
 from sealer.formats.sealedsecret.unseal import decrypt_values
 from sealer.keys.keyring import KeyRing, SealingKey
 from tests.support.cli_env import isolate_cli_env
+from tests.support.ports import free_port
 
 from .apiserver_proxy import TOKEN, make_apiserver
 from .fakes import FakeClock
@@ -195,9 +195,7 @@ def test_re_encrypt_of_what_no_key_opens(
 
 
 def test_unreachable_controller(sealer: Any, tmp_path: Path, new_key: SealingKey) -> None:
-    with socket.socket() as sock:  # a port that was free a moment ago and has no listener
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    url = f"http://127.0.0.1:{free_port()}"  # a port that was free a moment ago and has no listener
     assert new_key.certificate is not None
     path = write(tmp_path / "s.json", seal_secret(manifests.load_documents(SECRET_YAML)[0], new_key.certificate))
     for argv in (
@@ -326,9 +324,7 @@ def test_flags_override_the_kubeconfig(
 ) -> None:
     """--token over the user's, --server over the cluster's, --cluster/--user pick entries; env vars as kubeseal."""
     url, seen = recording_apiserver
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    dead = f"http://127.0.0.1:{free_port()}"
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(json.dumps({
         "apiVersion": "v1", "kind": "Config", "current-context": "stale",

@@ -19,6 +19,7 @@ from sealer.formats.manifests import dump_yaml
 from sealer.keys import key_secrets
 from sealer.keys.keyring import KeyRing, SealingKey
 from tests.support.cli_env import isolate_cli_env
+from tests.support.ports import free_port
 
 
 @pytest.fixture(scope="session")
@@ -123,8 +124,4 @@ def key_backup(tmp_path: Path, key2048: SealingKey, second_key: SealingKey) -> P
 @pytest.fixture
 def unused_port() -> int:
     """A loopback port nothing listens on (bound, then closed)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
