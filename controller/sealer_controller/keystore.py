@@ -16,14 +16,12 @@ was sealed with them (see the key-usage report).
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sealer.crypto import rsa_keys
 from sealer.errors import SealerError
 from sealer.keys.key_secrets import KEY_LABEL, key_from_secret
 from sealer.keys.keyring import KeyRing, SealingKey
@@ -34,23 +32,6 @@ from sealer_controller.settings import ControllerSettings
 logger = logging.getLogger(__name__)
 
 KeyListener = Callable[[SealingKey], Awaitable[None]]
-
-
-def _unchecked_key(secret: Mapping[str, Any], source: str) -> SealingKey:
-    """:func:`key_from_secret` minus OpenSSL's slow RSA self-check (``KeyStore._check_keys`` runs it next)."""
-    data = secret.get("data") or {}
-    try:
-        pem = base64.b64decode(str(data["tls.key"]), validate=True)
-        cert_pem = base64.b64decode(str(data["tls.crt"]), validate=True) if "tls.crt" in data else None
-    except (KeyError, ValueError):
-        return key_from_secret(secret, source=source)  # the checked path produces the proper error
-    key = rsa_keys.load_private_key_pem(pem, source=source, check=False)
-    cert = rsa_keys.load_certificates_pem(cert_pem, source=source)[0] if cert_pem is not None else None
-    if cert is not None and rsa_keys.public_key_fingerprint(cert.public_key()) != rsa_keys.public_key_fingerprint(  # type: ignore[arg-type]
-        key.public_key()
-    ):
-        return key_from_secret(secret, source=source)  # raises the mismatch error
-    return SealingKey(key, cert, name=str((secret.get("metadata") or {}).get("name") or source))
 
 
 class KeyStore:
@@ -120,7 +101,7 @@ class KeyStore:
         name = str((secret.get("metadata") or {}).get("name") or "")
         source = f"key Secret {self.settings.key_namespace}/{name}"
         try:
-            return key_from_secret(secret, source=source) if checked else _unchecked_key(secret, source)
+            return key_from_secret(secret, source=source, check=checked)
         except SealerError as exc:
             logger.error("skipping key Secret %s: %s", name, exc.message)
             return None
