@@ -66,12 +66,6 @@ def _now_rfc3339() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _new_data_key() -> bytes:
-    import secrets
-
-    return secrets.token_bytes(sops_aead.KEY_SIZE)
-
-
 def discover_identities() -> list[object]:
     """The age identities sops would find in this environment; pass them to many ``decrypt`` calls.
 
@@ -391,7 +385,7 @@ def encrypt(
         )
     selectors = selectors.effective()
     metadata = Metadata(key_groups=groups, last_modified="", mac="", selectors=selectors, shamir_threshold=threshold)
-    key = _new_data_key()
+    key = sops_aead.new_data_key()
     _wrap_data_key(metadata, key)
     _seal(branches, metadata, key, None)
     return out_store.emit_encrypted(branches, metadata)
@@ -408,7 +402,7 @@ def reencrypt(
     key = decrypted.data_key
     stash: Stash | None = decrypted.stash
     if new_key:
-        key = _new_data_key()
+        key = sops_aead.new_data_key()
         stash = None
         _wrap_data_key(decrypted.metadata, key)
         decrypted.data_key = key

@@ -31,6 +31,7 @@ __all__ = [
     "decrypt",
     "encrypt",
     "is_encrypted",
+    "new_data_key",
     "parse",
 ]
 
@@ -64,6 +65,11 @@ class EncryptedValue:
             f"ENC[AES256_GCM,data:{b64(self.data).decode()},iv:{b64(self.iv).decode()},"
             f"tag:{b64(self.tag).decode()},type:{self.datatype}]"
         )
+
+
+def new_data_key() -> bytes:
+    """A fresh data key for one SOPS file: 32 bytes from the OS CSPRNG, as sops reads them from ``crypto/rand``."""
+    return os.urandom(KEY_SIZE)
 
 
 def is_encrypted(value: str) -> bool:
