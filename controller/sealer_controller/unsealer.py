@@ -27,8 +27,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
-import hashlib
-import hmac
 import json
 import threading
 from collections.abc import Collection, Iterable, Mapping
@@ -36,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sealer.crypto import rsa_keys
+from sealer.crypto import provenance_digest
 from sealer.errors import FormatError, InputError
 from sealer.formats.sealedsecret.model import SealedSecret
 from sealer.formats.sealedsecret.scope import encryption_label, scope_from_annotations
@@ -45,16 +43,7 @@ from sealer.keys.keyring import KeyRing
 
 PROVENANCE_ANNOTATION = "sealer.dev/unsealed-from"
 LEGACY_ITEM = "spec.data"
-_DIGEST_CHARS = 32
 _MAC_CONTEXT = b"sealer-controller provenance v1"
-
-
-def _digest(*parts: bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(len(part).to_bytes(4, "big"))
-        h.update(part)
-    return h.hexdigest()[:_DIGEST_CHARS]
 
 
 def source_digests(ss: SealedSecret) -> dict[str, str]:
@@ -68,8 +57,8 @@ def source_digests(ss: SealedSecret) -> dict[str, str]:
 
 def _source_digests(label: bytes, encrypted: Mapping[str, str], legacy: str | None) -> dict[str, str]:
     if legacy is not None:
-        return {LEGACY_ITEM: _digest(label, legacy.encode())}
-    return {key: _digest(label, key.encode(), value.encode()) for key, value in encrypted.items()}
+        return {LEGACY_ITEM: provenance_digest.digest(label, legacy.encode())}
+    return {key: provenance_digest.digest(label, key.encode(), value.encode()) for key, value in encrypted.items()}
 
 
 def template_digest(ss: SealedSecret) -> str:
@@ -78,7 +67,7 @@ def template_digest(ss: SealedSecret) -> str:
 
 
 def _template_digest(template: Any) -> str:
-    return _digest(json.dumps(template, sort_keys=True, separators=(",", ":")).encode())
+    return provenance_digest.digest(json.dumps(template, sort_keys=True, separators=(",", ":")).encode())
 
 
 def quick_inputs(body: Mapping[str, Any]) -> str | None:
@@ -158,7 +147,7 @@ class Provenance:
 
 def inputs_digest(sources: Mapping[str, str], template: str) -> str:
     """One digest of everything a Secret is made from (what the index keeps instead of the whole provenance)."""
-    return _digest(json.dumps(sorted(sources.items())).encode(), template.encode())
+    return provenance_digest.digest(json.dumps(sorted(sources.items())).encode(), template.encode())
 
 
 class Unsealer:
@@ -213,7 +202,7 @@ class Unsealer:
         key = self.ring.get(full) if full else None
         if key is None:
             return None
-        derived = hmac.new(rsa_keys.private_key_to_pem(key.private_key), _MAC_CONTEXT, hashlib.sha256).digest()
+        derived = provenance_digest.mac_key(key.private_key, _MAC_CONTEXT)
         self._mac_keys[fingerprint] = derived
         return derived
 
@@ -225,7 +214,7 @@ class Unsealer:
         signed = dataclasses.replace(provenance, mac_key=prefix or newest.fingerprint[:16], mac="")
         key = self._mac_key(signed.mac_key)
         assert key is not None
-        mac = hmac.new(key, signed._signed_bytes(data), hashlib.sha256).hexdigest()[:_DIGEST_CHARS]
+        mac = provenance_digest.mac(key, signed._signed_bytes(data))
         return dataclasses.replace(signed, mac=mac)
 
     def verify(self, provenance: Provenance | None, data: Mapping[str, str] | None) -> bool:
@@ -235,8 +224,7 @@ class Unsealer:
         key = self._mac_key(provenance.mac_key)
         if key is None:
             return False
-        expected = hmac.new(key, provenance._signed_bytes(data), hashlib.sha256).hexdigest()[:_DIGEST_CHARS]
-        return hmac.compare_digest(expected, provenance.mac)
+        return provenance_digest.mac_matches(key, provenance._signed_bytes(data), provenance.mac)
 
     def keys_changed(self) -> None:
         """The ring gained or lost a key: drop what was derived from the old set."""
