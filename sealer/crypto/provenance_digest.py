@@ -39,5 +39,10 @@ def mac(key: bytes, message: bytes) -> str:
 
 
 def mac_matches(key: bytes, message: bytes, expected: str) -> bool:
-    """Whether ``expected`` is the :func:`mac` of ``message`` (constant-time compare)."""
-    return hmac.compare_digest(mac(key, message), expected)
+    """Whether ``expected`` is the :func:`mac` of ``message`` (constant-time compare).
+
+    ``expected`` comes from an annotation anyone allowed to edit the Secret may have written: any text
+    (non-ASCII, lone surrogates) is compared as bytes and simply fails, where ``compare_digest`` on
+    ``str`` would raise.
+    """
+    return hmac.compare_digest(mac(key, message).encode(), expected.encode("utf-8", "surrogatepass"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -73,5 +74,20 @@ def test_mac_verifies_only_the_data_it_signed(key: SealingKey, other_rsa_key: An
         assert not stranger.verify(parsed, data)  # without the key, nothing verifies
         stranger.close()
         assert Provenance.from_annotation("not json") is None and Provenance.from_annotation('{"v": 2}') is None
+    finally:
+        unsealer.close()
+
+
+@pytest.mark.parametrize("mac", ["é" * 32, "\ud800" * 32, ""])
+def test_a_garbled_mac_in_an_annotation_fails_verification_instead_of_raising(key: SealingKey, mac: str) -> None:
+    """Anyone who may annotate a Secret can write any text there; the Secret index must not crash on it."""
+    unsealer = Unsealer(KeyRing.of([key]), workers=1)
+    try:
+        provenance = Provenance(sources={"a": "d1"}, template="t", produced=("a",), opened_by={"a": "x"}, mac_key="")
+        data = {"a": b64("secret")}
+        signed = unsealer.sign(provenance, data)
+        garbled = Provenance.from_annotation(signed.to_annotation().replace(signed.mac, json.dumps(mac)[1:-1]))
+        assert garbled is not None and garbled.mac == mac
+        assert not unsealer.verify(garbled, data)
     finally:
         unsealer.close()
