@@ -119,10 +119,5 @@ def xnonce_gcm_open(seed: bytes, data: bytes, aad: bytes) -> bytes:
     return aesgcm_open(key, data[XNONCE_INFO:], aad)
 
 
-def xnonce_gcm_seal(seed: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    info = os.urandom(XNONCE_INFO)
-    return info + aesgcm_seal(hkdf_expand_sha256(seed, info), plaintext, aad)
-
-
 def random_key(size: int) -> bytes:
     return os.urandom(size)

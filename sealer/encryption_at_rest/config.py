@@ -66,10 +66,6 @@ class Provider:
     kms: KMSConfiguration | None = None
     present: tuple[str, ...] = ()
 
-    @property
-    def keys_field_present(self) -> bool:
-        return self.kind in KEYED_PROVIDERS
-
 
 @dataclass
 class ResourceConfiguration:

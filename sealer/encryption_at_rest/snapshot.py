@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from sealer.encryption_at_rest import protowire
 from sealer.encryption_at_rest.bbolt import BoltFile
@@ -50,15 +49,6 @@ def _key_value(message: bytes) -> tuple[bytes, int, int, int, bytes]:
         elif number == 5 and isinstance(item, bytes):
             value = item
     return key, create, mod, version, value
-
-
-def read_snapshot(path: str | Path, prefixes: Sequence[bytes], *, history: bool = True) -> ScanResult:
-    """:func:`scan_snapshot` of a file."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise FormatError(f"cannot read snapshot {path}: {exc.strerror}") from None
-    return scan_snapshot(data, prefixes, history=history)
 
 
 def scan_snapshot(data: bytes, prefixes: Sequence[bytes], *, history: bool = True) -> ScanResult:

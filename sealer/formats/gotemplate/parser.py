@@ -420,11 +420,6 @@ class _Parser:
 _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 
 
-def _byte_char(b: int) -> str:
-    """A raw byte inside a Go string: ASCII as is, others surrogate-escaped like our values."""
-    return chr(b) if b < 0x80 else chr(0xDC00 + b)
-
-
 def unquote(q: str) -> str:
     """Go's ``strconv.Unquote`` for "..." and `...` literals (``ValueError`` if malformed)."""
     if len(q) < 2:

@@ -140,10 +140,3 @@ def byte_slice(s: str, start: int, end: int | None = None) -> str:
     if s.isascii():
         return s[start:end]
     return from_bytes(to_bytes(s)[start:end])
-
-
-def valid_utf8(s: str) -> str:
-    """Replace surrogate-escaped bytes by U+FFFD, as Go does when it decodes runes."""
-    if s.isascii():
-        return s
-    return to_bytes(s).decode("utf-8", "replace")
