@@ -171,6 +171,13 @@ class _Parser:
             self.unexpected(it, context)
         name = self._unquote(it.val)
         self.expect(Tok.RDELIM, context)
+        self._add_nested_template(name, context)
+
+    def _add_nested_template(self, name: str, context: str) -> None:
+        """Parse a ``define``/``block`` body up to its ``{{end}}`` as template ``name`` and add it to the set.
+
+        The body is its own template: it sees only ``$`` and is not inside the enclosing ``range``.
+        """
         saved_vars, saved_depth = self.vars, self.range_depth
         self.vars, self.range_depth = ["$"], 0
         root, end = self.item_list()
@@ -262,13 +269,7 @@ class _Parser:
         tok = self.next_non_space()
         name = self._template_name(tok, context)
         pipe = self.pipeline(context, Tok.RDELIM)
-        saved_vars, saved_depth = self.vars, self.range_depth
-        self.vars, self.range_depth = ["$"], 0
-        root, end = self.item_list()
-        if not isinstance(end, EndNode):
-            self.error(f"unexpected {end} in {context}")
-        self.vars, self.range_depth = saved_vars, saved_depth
-        self.set.add(Tree(name, root, self.text))
+        self._add_nested_template(name, context)
         return TemplateNode(tok.pos, tok.line, name, pipe)
 
     def template_control(self) -> Node:
