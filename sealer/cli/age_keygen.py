@@ -1,12 +1,14 @@
 """``sealer age-keygen``: make an age identity, or print the recipients of one, like ``age-keygen``.
 
 The output file is created ``0600`` and never overwritten (``O_EXCL``), as
-age-keygen does; the public key goes to stderr when the key itself is not
-printed to a terminal.
+age-keygen does, and written through :mod:`sealer.atomic_write` (no partial
+key file); the public key goes to stderr when the key itself is not printed to
+a terminal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import sys
@@ -53,11 +55,17 @@ def _emit(content: str, output: str | None) -> None:
         sys.stdout.write(content)
         sys.stdout.flush()
         return
-    try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    from sealer.atomic_write import atomic_write
+
+    try:  # claim the name first, so an existing file is never overwritten (age-keygen's O_EXCL)
+        os.close(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         raise InputError(f"{output} already exists; not overwriting it") from None
     except OSError as exc:
         raise InputError(f"cannot create {output}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
+    try:  # the secret key then lands whole (fsynced) or not at all
+        atomic_write(output, content.encode("utf-8"), mode=0o600)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(output)
+        raise

@@ -158,6 +158,23 @@ def test_edit_uses_a_private_temp_file_and_keeps_unchanged_ciphertexts(
     assert line in after.splitlines()
 
 
+def test_age_keygen_leaves_no_file_when_the_write_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A failed write (disk full) removes the claimed name: no empty or half-written key file stays behind."""
+    from sealer import atomic_write
+    from sealer.cli.main import run
+
+    def disk_full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic_write, "atomic_write", disk_full)
+    key_file = tmp_path / "keys.txt"
+    with pytest.raises(OSError, match="No space left"):
+        run(["age-keygen", "-o", str(key_file)])
+    assert not key_file.exists() and list(tmp_path.iterdir()) == []
+    assert "AGE-SECRET-KEY" not in capsys.readouterr().err
+
+
 def test_age_keygen_file_is_private_and_usable_by_sops(tmp_path: Path, sops: Sops) -> None:
     key_file = tmp_path / "keys.txt"
     done = sealer(sops.home, "age-keygen", "-o", str(key_file))
