@@ -42,9 +42,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 TYPES = click.Choice(list(FORMATS))
 
-def _write(data: bytes, *, file: str, in_place: bool, output: str | None, mode: int | None = None) -> None:
+def _write(data: bytes, *, file: str, in_place: bool, output: str | None) -> None:
+    """Encrypted output of encrypt and rotate: an existing file keeps its mode, a new one gets the umask's."""
     try:
-        write_output(data, file=file, in_place=in_place, output=output, mode=mode)
+        write_output(data, file=file, in_place=in_place, output=output)
     except InPlaceNeedsFile as exc:
         raise click.UsageError(exc.message) from None
 
