@@ -17,6 +17,7 @@ import binascii
 import io
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -112,26 +113,31 @@ def _yaml() -> YAML:
     return yaml
 
 
-_DURATION = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION = re.compile(r"^(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_UNIT_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a Go ``time.ParseDuration`` string ("3s", "1m30s", "250ms"); InputError if malformed."""
+    """Seconds in a Go ``time.ParseDuration`` string ("3s", "1m30s", "250ms"); InputError if malformed.
+
+    Like Go, the total must fit a signed 64-bit count of nanoseconds (about 292 years).
+    """
     if text in ("0", "+0", "-0"):
         return 0.0
-    sign = -1.0 if text.startswith("-") else 1.0
-    rest = text.lstrip("+-")
-    total = 0.0
+    negative = text.startswith("-")
+    rest = text[1:] if text[:1] in ("+", "-") else text  # one sign at most
+    total = Decimal(0)  # nanoseconds, exact
     if not rest:
         raise InputError(f"invalid duration {text!r}")
     while rest:
         match = _DURATION.match(rest)
         if match is None:
             raise InputError(f"invalid duration {text!r}", hint='use Go duration syntax such as "3s" or "1m30s"')
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(3)]
+        total += Decimal(match.group(1)) * _UNIT_NS[match.group(3)]
         rest = rest[match.end() :]
-    return sign * total
+    if int(total) > (1 << 63 if negative else (1 << 63) - 1):
+        raise InputError(f"invalid duration {text!r}", hint="Go durations are limited to about 292 years")
+    return float(-total if negative else total) / 1e9
 
 
 class _Strict:

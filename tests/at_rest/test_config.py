@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,15 @@ def test_strict_decoding_rejects_unknown_and_duplicate_fields() -> None:
     with pytest.raises(FormatError, match="timeout"):
         cfg.loads(doc(entry(["secrets"], {"kms": {**KMS2["kms"], "timeout": "3 seconds"}})))
 
+
+
+@pytest.mark.parametrize("timeout", ["3000000h", "9223372036854775808ns", "-9223372036854775809ns", "--3s", "+-3s",
+                                     "1h-30m"])
+def test_a_kms_timeout_go_refuses_is_refused_as_the_api_server_does(timeout: str) -> None:
+    """time.ParseDuration takes one leading sign at most and at most 2^63-1 ns (about 292 years)."""
+    with pytest.raises(FormatError, match=re.escape(f'timeout: time: invalid duration "{timeout}"')):
+        cfg.loads(doc(entry(["secrets"], {"kms": {**KMS2["kms"], "timeout": timeout}})))
+    assert cfg.parse_duration("2562047h47m16.854775807s") > 0  # the longest Go duration still parses
 
 VALID = [
     doc(entry(["secrets"], SB, {"identity": {}})),
