@@ -29,7 +29,7 @@ from sealer.formats.sealedsecret.model import SealedSecret
 from sealer.formats.sealedsecret.seal import seal_secret
 from sealer.formats.sealedsecret.unseal import decrypt_values
 from sealer.keys.keyring import KeyRing, SealingKey
-from tests.support.cli_env import isolate_cli_env
+from tests.support.cli_env import isolate_cli_env, write_token_kubeconfig
 from tests.support.ports import free_port
 
 from .apiserver_proxy import TOKEN, make_apiserver
@@ -220,19 +220,8 @@ def via_apiserver(controller: Controller, tmp_path: Path, monkeypatch: pytest.Mo
         make_apiserver, controller.url, namespace="kube-system", service="sealed-secrets-controller"
     )
     with LiveServer(app) as apiserver:
-        kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text(
-            json.dumps(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Config",
-                    "current-context": "e2e",
-                    "clusters": [{"name": "c", "cluster": {"server": apiserver.url}}],
-                    "users": [{"name": "u", "user": {"token": TOKEN}}],
-                    "contexts": [{"name": "e2e", "context": {"cluster": "c", "user": "u", "namespace": "shop"}}],
-                }
-            )
-        )
+        kubeconfig = write_token_kubeconfig(tmp_path / "kubeconfig", server=apiserver.url, token=TOKEN,
+                                            namespace="shop")
         monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
         yield apiserver.url
 

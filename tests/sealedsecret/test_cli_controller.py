@@ -12,6 +12,7 @@ from sealer.crypto import rsa_keys
 from sealer.formats.sealedsecret.model import SealedSecret
 from sealer.formats.sealedsecret.unseal import decrypt_values
 from sealer.keys.keyring import KeyRing, SealingKey
+from tests.support.cli_env import write_token_kubeconfig
 
 from .conftest import CLI
 from .fake_controller import FakeController, serve
@@ -28,13 +29,8 @@ def controller(key2048: SealingKey) -> Iterator[FakeController]:
 @pytest.fixture
 def api_server(key2048: SealingKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeController]:
     with serve(FakeController(KeyRing.of([key2048]), api_server=True)) as fake:
-        kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "test",
-            "clusters": [{"name": "c", "cluster": {"server": fake.url}}],
-            "users": [{"name": "u", "user": {"token": fake.token}}],
-            "contexts": [{"name": "test", "context": {"cluster": "c", "user": "u", "namespace": "prod"}}],
-        }))
+        kubeconfig = write_token_kubeconfig(tmp_path / "kubeconfig", server=fake.url, token=fake.token,
+                                            namespace="prod")
         monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
         yield fake
 
@@ -174,15 +170,8 @@ def test_fetch_cert_through_an_https_api_server_with_its_ca(
     context.load_cert_chain(cert_path, key_path)
     with serve(FakeController(KeyRing.of([key2048]), api_server=True), tls=context) as fake:
         def kubeconfig(ca: bytes, name: str) -> str:
-            path = tmp_path / name
-            path.write_text(json.dumps({
-                "apiVersion": "v1", "kind": "Config", "current-context": "tls",
-                "clusters": [{"name": "c", "cluster": {"server": fake.url,
-                                                        "certificate-authority-data": base64.b64encode(ca).decode()}}],
-                "users": [{"name": "u", "user": {"token": fake.token}}],
-                "contexts": [{"name": "tls", "context": {"cluster": "c", "user": "u"}}],
-            }))
-            return str(path)
+            return str(write_token_kubeconfig(tmp_path / name, server=fake.url, token=fake.token,
+                                              certificate_authority_data=base64.b64encode(ca).decode()))
 
         res = sealer_cli("seal", "--fetch-cert", "--kubeconfig", kubeconfig(ca_pem, "good"))
         assert res.code == 0, res.err
@@ -208,13 +197,8 @@ def test_tls_connection_flags(
     context.load_verify_locations(cadata=ca_pem.decode())
     context.verify_mode = ssl.CERT_REQUIRED  # this API server wants a client certificate from its CA
     with serve(FakeController(KeyRing.of([key2048]), api_server=True), tls=context) as fake:
-        kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "tls",
-            "clusters": [{"name": "c", "cluster": {"server": fake.url}}],  # no CA: the system's do not know it
-            "users": [{"name": "u", "user": {"token": fake.token}}],
-            "contexts": [{"name": "tls", "context": {"cluster": "c", "user": "u"}}],
-        }))
+        # no CA in the kubeconfig: the system's CAs do not know this server
+        kubeconfig = write_token_kubeconfig(tmp_path / "kubeconfig", server=fake.url, token=fake.token)
         monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
         monkeypatch.chdir(tmp_path)  # flag paths are relative to the working directory
         client = ["--client-certificate", "client.crt", "--client-key", "client.key"]
