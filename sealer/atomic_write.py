@@ -10,6 +10,11 @@ a bad input never leaves a truncated or partial output behind.
 Temporary files are created ``0600`` (``mkstemp``), so plaintext written through
 here is never readable by others even for a moment; the final mode is the one
 asked for, else the existing file's mode, else ``0644`` less the umask.
+
+A target that exists and is not a regular file (``/dev/stdout``, ``/dev/null``,
+a FIFO from ``>(...)``) is written to directly: replacing it would put a plain
+file, holding the output, where the device or pipe was. Failures to write are
+:class:`~sealer.errors.OutputError`, naming the path, never the data.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from sealer.errors import OutputError
 
 __all__ = ["atomic_open", "atomic_write"]
 
@@ -61,10 +68,26 @@ def atomic_open(path: str | os.PathLike[str], *, mode: int | None = None) -> Ite
     default an existing file keeps its mode. Symlinks are followed, so the link
     stays and its target is replaced.
     """
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        special = False
+    except OSError as exc:
+        raise _output_error(path, exc) from None
+    if special:
+        try:
+            with open(path, "wb") as stream:  # the name as given: /dev/stdout, not what it resolves to
+                yield stream
+        except OSError as exc:
+            raise _output_error(path, exc) from None
+        return
     target = Path(os.path.realpath(path))
     directory = target.parent
-    final_mode = _final_mode(target, mode)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        final_mode = _final_mode(target, mode)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise _output_error(path, exc) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -73,11 +96,20 @@ def atomic_open(path: str | os.PathLike[str], *, mode: int | None = None) -> Ite
             os.fsync(handle.fileno())
         os.chmod(tmp, final_mode)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(exc, OSError):
+            raise _output_error(path, exc) from None
         raise
     _fsync_dir(directory)
+
+
+def _output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
+    return OutputError(
+        f"cannot write {os.fspath(path)!r}: {exc.strerror or type(exc).__name__}",
+        hint="check that the directory exists, is writable and has space; the file was left as it was",
+    )
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:

@@ -86,6 +86,14 @@ class CertificateError(KeyError_):
     """A certificate is unreadable, not a certificate, or not usable for sealing."""
 
 
+class OutputError(InputError):
+    """An output file could not be written (missing directory, permissions, disk full).
+
+    Exit status as for other unusable paths on the command line (3). The target is
+    left as it was; the message names the path, never the data.
+    """
+
+
 class NetworkError(SealerError):
     """A remote endpoint (controller, API server, etcd) could not be reached or failed."""
 

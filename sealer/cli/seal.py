@@ -349,12 +349,9 @@ class _Run:
         """To ``path`` (default ``-w FILE``) atomically, else stdout; ``private`` files get mode 0600."""
         path = path or self.opts.sealed_secret_file
         if path:
-            from sealer.atomic_write import atomic_write
+            from sealer.atomic_write import atomic_write  # raises OutputError naming the path
 
-            try:
-                atomic_write(path, data, mode=0o600 if private else None)
-            except OSError as exc:
-                raise InputError(f"cannot write {path!r}: {exc.strerror or exc}", hint="check the path") from None
+            atomic_write(path, data, mode=0o600 if private else None)
         else:
             self.stdout.write(data)
             self.stdout.flush()

@@ -63,3 +63,55 @@ def test_symlink_target_replaced(tmp_path: Path) -> None:
     atomic_write(link, b"new")
     assert link.is_symlink()
     assert real.read_bytes() == b"new"
+
+
+def test_fifo_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """`--output >(consumer)` and named pipes: the pipe gets the bytes and stays a pipe."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    atomic_write(fifo, b"through the pipe", mode=0o600)
+    reader.join(timeout=10)
+    assert received == [b"through the pipe"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_character_device_is_written_to_not_replaced() -> None:
+    """`--output /dev/null` must never put a regular file (holding the output) where the device was."""
+    atomic_write("/dev/null", b"discarded", mode=0o600)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_unwritable_target_is_a_typed_error_naming_the_path(tmp_path: Path) -> None:
+    from sealer.errors import OutputError
+
+    missing = tmp_path / "no-such-dir" / "out.yaml"
+    with pytest.raises(OutputError, match="no-such-dir") as caught:
+        atomic_write(missing, b"secret-bytes")
+    assert "secret-bytes" not in str(caught.value)
+    full = Path("/dev/full")
+    if full.exists() and stat.S_ISCHR(full.stat().st_mode):
+        with pytest.raises(OutputError, match="/dev/full"):
+            atomic_write(full, b"x" * 65536)
+        assert stat.S_ISCHR(full.stat().st_mode)
+
+
+def test_cli_reports_an_unwritable_output_without_traceback(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from sealer.cli.main import run
+    from sealer.crypto import rsa_keys
+
+    key = rsa_keys.generate_private_key(2048)
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(rsa_keys.certificate_to_pem(rsa_keys.self_signed_certificate(key)))
+    secret = tmp_path / "s.yaml"
+    secret.write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: b}\nstringData: {k: hunter2}\n")
+    code = run(["seal", "--cert", str(cert), "-f", str(secret), "-w", str(tmp_path / "missing" / "out.json")])
+    err = capsys.readouterr().err
+    assert code == 3 and "cannot write" in err and "missing" in err
+    assert "Traceback" not in err and "hunter2" not in err
