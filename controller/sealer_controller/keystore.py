@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -38,13 +37,11 @@ class KeyStore:
     """Key Secrets ⇄ the in-memory :class:`KeyRing` used for unsealing and sealing."""
 
     def __init__(self, api: KubeApi, settings: ControllerSettings, ring: KeyRing | None = None, *,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-                 busy: Callable[[], bool] = lambda: False) -> None:
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.api = api
         self.settings = settings
         self.ring = ring if ring is not None else KeyRing()
         self.clock = clock
-        self.busy = busy
         self.generated = 0
         self.listeners: list[KeyListener] = []
         self.removal_listeners: list[Callable[[str], None]] = []
@@ -54,9 +51,6 @@ class KeyStore:
         self._force = False
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self._checker: asyncio.Task[None] | None = None
-        self.checked = asyncio.Event()
-        """Set once every key loaded at start passed OpenSSL's full RSA key check."""
 
     @property
     def _path(self) -> str:
@@ -72,36 +66,17 @@ class KeyStore:
         if legacy is not None and all(i["metadata"]["name"] != legacy["metadata"]["name"] for i in items):
             items.append(legacy)
         items.sort(key=lambda s: str((s.get("metadata") or {}).get("creationTimestamp") or ""))
-        # OpenSSL's RSA key check costs 0.25-0.4 s per 4096-bit key, so five keys would hold up the start by
-        # seconds. Start with keys loaded unchecked (their public half is still matched to tls.crt), and run
-        # the full check off the event loop once the start-up burst is over (at most a minute later): a key
-        # that fails it leaves the ring again.
-        for secret in items:
-            key = self._parse(secret, checked=False)
+        for secret in items:  # each key's arithmetic is checked as it loads (rsa_keys.check_consistency)
+            key = self._parse(secret)
             if key is not None:
                 self._register(secret, key)
-        self._checker = asyncio.create_task(self._check_keys(items), name="key check")
         return len(self.ring)
 
-    async def _check_keys(self, items: list[Mapping[str, Any]]) -> None:
-        started = time.monotonic()
-        while self.busy() and time.monotonic() - started < 60:  # after the start-up burst, within a minute
-            await asyncio.sleep(0.2)
-        for secret in items:
-            name = str((secret.get("metadata") or {}).get("name") or "")
-            if await asyncio.to_thread(self._parse, secret) is None:
-                fingerprint = self._by_secret.pop(name, None)
-                if fingerprint and fingerprint not in self._by_secret.values():
-                    self.ring.remove(fingerprint)
-                    for removed in list(self.removal_listeners):
-                        removed(fingerprint)
-        self.checked.set()
-
-    def _parse(self, secret: Mapping[str, Any], *, checked: bool = True) -> SealingKey | None:
+    def _parse(self, secret: Mapping[str, Any]) -> SealingKey | None:
         name = str((secret.get("metadata") or {}).get("name") or "")
         source = f"key Secret {self.settings.key_namespace}/{name}"
         try:
-            return key_from_secret(secret, source=source, check=checked)
+            return key_from_secret(secret, source=source)
         except SealerError as exc:
             logger.error("skipping key Secret %s: %s", name, exc.message)
             return None
@@ -197,8 +172,6 @@ class KeyStore:
         self._task = asyncio.create_task(self._renew_forever(), name="key renewal")
 
     async def stop(self) -> None:
-        if self._checker is not None:
-            self._checker.cancel()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -111,8 +111,7 @@ class Controller:
         self.loop = asyncio.get_running_loop()
         self.api = KubeApi(self.connection)
         self.unsealer = Unsealer(self.ring, workers=s.rsa_workers)
-        self.keystore = KeyStore(self.api, s, self.ring,
-                                 busy=lambda: bool(self.reconciler is not None and self.reconciler.busy))
+        self.keystore = KeyStore(self.api, s, self.ring)
         loaded = await self.keystore.load()
         logger.info("loaded %d sealing key(s) from %s", loaded, s.key_namespace)
         await self.keystore.ensure_key()

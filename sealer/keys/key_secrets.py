@@ -66,15 +66,11 @@ def is_key_secret(secret: Mapping[str, Any]) -> bool:
     return bool(secret.get("kind") == "Secret" and KEY_LABEL in labels)
 
 
-def key_from_secret(secret: Mapping[str, Any], *, source: str = "key Secret", check: bool = True) -> SealingKey:
-    """Parse one key Secret; its private key must match its certificate.
-
-    ``check=False`` skips only OpenSSL's slow RSA self-check (see :func:`rsa_keys.load_private_key_pem`);
-    the key still has to match ``tls.crt``.
-    """
+def key_from_secret(secret: Mapping[str, Any], *, source: str = "key Secret") -> SealingKey:
+    """Parse one key Secret; its private key must be consistent and match its certificate."""
     meta = secret.get("metadata") or {}
     name = str(meta.get("name") or source)
-    key = rsa_keys.load_private_key_pem(_b64field(secret, "tls.key", name), source=name, check=check)
+    key = rsa_keys.load_private_key_pem(_b64field(secret, "tls.key", name), source=name)
     cert = None
     if "tls.crt" in (secret.get("data") or {}) or "tls.crt" in (secret.get("stringData") or {}):
         cert = rsa_keys.load_certificates_pem(_b64field(secret, "tls.crt", name), source=name)[0]

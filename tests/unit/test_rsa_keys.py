@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from sealer.crypto import rsa_keys
+from sealer.errors import KeyError_
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -58,3 +59,32 @@ def test_certificate_defaults_and_bounds(other_rsa_key: rsa.RSAPrivateKey) -> No
     assert shifted.not_valid_before_utc == T0
     with pytest.raises(ValueError, match="positive"):
         rsa_keys.self_signed_certificate(other_rsa_key, not_before=T0, validity=dt.timedelta(0))
+
+
+def _pem_with(key: rsa.RSAPrivateKey, **changes: int) -> bytes:
+    n = key.private_numbers()
+    fields = {"p": n.p, "q": n.q, "d": n.d, "dmp1": n.dmp1, "dmq1": n.dmq1, "iqmp": n.iqmp} | changes
+    broken = rsa.RSAPrivateNumbers(public_numbers=n.public_numbers, **fields).private_key(
+        unsafe_skip_rsa_key_validation=True)
+    return rsa_keys.private_key_to_pem(broken)
+
+
+def test_a_consistent_key_loads(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    loaded = rsa_keys.load_private_key_pem(rsa_keys.private_key_to_pem(other_rsa_key))
+    assert loaded.private_numbers() == other_rsa_key.private_numbers()
+
+
+@pytest.mark.parametrize("field", ["d", "dmp1", "dmq1", "iqmp"])
+def test_an_inconsistent_key_is_refused_by_name(other_rsa_key: rsa.RSAPrivateKey, field: str) -> None:
+    value = getattr(other_rsa_key.private_numbers(), field)
+    pem = _pem_with(other_rsa_key, **{field: value + 2})
+    with pytest.raises(KeyError_) as caught:
+        rsa_keys.load_private_key_pem(pem, source="key Secret kube-system/k1")
+    assert "key Secret kube-system/k1" in caught.value.message and "inconsistent" in caught.value.message
+    assert str(value) not in str(caught.value)  # no key material in the message
+
+
+def test_swapped_factors_with_a_stale_iqmp_are_refused(other_rsa_key: rsa.RSAPrivateKey) -> None:
+    n = other_rsa_key.private_numbers()
+    with pytest.raises(KeyError_):
+        rsa_keys.load_private_key_pem(_pem_with(other_rsa_key, p=n.q, q=n.p, dmp1=n.dmq1, dmq1=n.dmp1))
