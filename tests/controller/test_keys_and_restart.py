@@ -115,6 +115,48 @@ def test_restart_converges_with_no_rsa_and_no_writes() -> None:
             again.stop()
 
 
+def test_sealed_secrets_are_listed_in_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restart over many SealedSecrets never asks for the whole list at once (memory peak)."""
+    from sealer_controller import operator
+
+    from tests.support.kube_emulator import Emulator
+
+    lists: list[dict[str, str]] = []
+    original = Emulator._handle
+
+    async def recording(self: Emulator, request: Any) -> Any:
+        res = request.resource
+        if (res is not None and res.plural == "sealedsecrets" and request.name is None
+                and str(request.method.value).upper() == "GET" and request.params.get("watch") not in ("true", "1")):
+            lists.append(dict(request.params))
+        return await original(self, request)
+
+    monkeypatch.setattr(Emulator, "_handle", recording)
+    monkeypatch.setattr(operator, "LIST_PAGE_SIZE", 4)
+    with KubeEmulator() as emu:
+        custom = client.CustomObjectsApi(emu.api_client())
+        running = RunningOperator(emu, key_size=2048).start()
+        try:
+            cert = running.cert_pem()
+            names = [f"p{i}" for i in range(10)]
+            for name in names:
+                custom.create_namespaced_custom_object(*GVP, "paged", "sealedsecrets",
+                                                       sealed_secret("paged", name, {"a": b"1"}, cert))
+            for name in names:
+                wait_for(lambda name=name: synced(emu, "paged", name), what=name)
+        finally:
+            running.stop()
+        lists.clear()
+        again = RunningOperator(emu, key_size=2048).start()
+        try:
+            stats = again.controller.reconciler.stats  # type: ignore[union-attr]
+            wait_for(lambda: stats.reconciles >= len(names), what="every SealedSecret seen after restart")
+        finally:
+            again.stop()
+    assert [page.get("limit") for page in lists] == ["4", "4", "4"]
+    assert "continue" not in lists[0] and all(page.get("continue") for page in lists[1:])
+
+
 def test_renewal_cutoff_and_forced_new_key(emu: KubeEmulator, core: client.CoreV1Api) -> None:
     namespace = "renewal"
     old = key_secret(namespace, not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
