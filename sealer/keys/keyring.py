@@ -9,6 +9,7 @@ counts RSA private operations so callers can prove a resync cost nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,11 +27,12 @@ class SealingKey:
     certificate: Certificate | None = None
     name: str = ""  # e.g. the key Secret's name, or a file path
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
+        # Cached: it costs a DER encoding and a hash, and the ring sorts by it for every value it opens.
         return public_key_fingerprint(self.private_key.public_key())
 
-    @property
+    @functools.cached_property
     def not_before(self) -> dt.datetime:
         if self.certificate is None:
             return dt.datetime.min.replace(tzinfo=dt.UTC)
