@@ -131,7 +131,8 @@ class _Watch:
     resource: str
     namespace: str | None
     selector: Callable[[dict[str, Any]], bool]
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+    """Encoded watch events (one JSON line each)."""
 
 
 def _rkey(resource: kmock.resource) -> str:
@@ -247,9 +248,11 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         rv = int((obj.get("metadata") or {}).get("resourceVersion") or self.revision)
         self.event_log.append((rv, rkey, {"type": kind, "object": obj}))
         namespace = (obj.get("metadata") or {}).get("namespace")
+        line = b""  # encoded once, for however many watchers (a benchmark's controller shares the cores)
         for watch in self.watches:
             if watch.resource == rkey and watch.namespace in (None, namespace) and watch.selector(obj):
-                watch.queue.put_nowait({"type": kind, "object": obj})
+                line = line or json.dumps({"type": kind, "object": obj}).encode() + b"\n"
+                watch.queue.put_nowait(line)
 
     def _kind(self, rkey: str) -> str:
         info = self._info(rkey)
@@ -461,8 +464,10 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
                 return response
             async with asyncio.timeout(timeout):
                 while True:
-                    event = await watch.queue.get()
-                    await response.write(json.dumps(event).encode() + b"\n")
+                    lines = [await watch.queue.get()]
+                    while not watch.queue.empty():  # what piled up goes out in one write, as a busy server does
+                        lines.append(watch.queue.get_nowait())
+                    await response.write(b"".join(lines))
         except (TimeoutError, ConnectionError):
             pass
         finally:
@@ -521,8 +526,9 @@ class KubeEmulator:
             self.url = f"http://{server.host}:{server.port}"
             self._ready.set()
             await self._stop.wait()
+            stopped = {"type": "ERROR", "object": _status(500, "ShuttingDown", "emulator stopped")}
             for watch in list(emu.watches):  # end watch streams so the server closes promptly
-                watch.queue.put_nowait({"type": "ERROR", "object": _status(500, "ShuttingDown", "emulator stopped")})
+                watch.queue.put_nowait(json.dumps(stopped).encode() + b"\n")
 
     @property
     def _emu(self) -> Emulator:
