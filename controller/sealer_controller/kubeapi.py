@@ -170,6 +170,7 @@ class KubeApi:
         self.retries = 0
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=connections, ssl=_ssl_context(conn)),
+            cookie_jar=aiohttp.DummyCookieJar(),  # the API server authenticates by token or certificate
             timeout=aiohttp.ClientTimeout(total=60, sock_connect=10),
             json_serialize=lambda obj: json.dumps(obj, separators=(",", ":")),
         )
