@@ -135,6 +135,8 @@ class EventPoster:
         self.queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queue)
         self.posted = 0
         self.dropped = 0
+        self.unposted = 0
+        """Events emitted and not yet posted (or given up on): queued, waiting, or being sent."""
         self._last: dict[str, tuple[str, str]] = {}
         self._serial = itertools.count()
         self._workers = [asyncio.create_task(self._work(), name=f"events-{i}") for i in range(workers)]
@@ -155,6 +157,8 @@ class EventPoster:
             self.queue.put_nowait(pending)
         except asyncio.QueueFull:
             self.dropped += 1
+        else:
+            self.unposted += 1
 
     def _event(self, pending: _Pending) -> dict[str, Any]:
         return {
@@ -196,6 +200,7 @@ class EventPoster:
             except (ApiError, NetworkError) as exc:
                 logger.warning("could not post event %s for %s: %s", pending.reason, pending.name, exc)
             finally:
+                self.unposted -= 1
                 self.queue.task_done()
 
     async def drain(self, timeout: float = 5.0) -> None:

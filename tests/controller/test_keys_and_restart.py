@@ -99,7 +99,7 @@ def test_restart_converges_with_no_rsa_and_no_writes() -> None:
         for name in names:
             wait_for(lambda name=name: synced(emu, "restart", name), what=name)
         assert first.metric("sealer_rsa_operations_total") == 2 * len(names)
-        wait_for(lambda: first.controller.events.queue.empty(), what="events flushed")  # type: ignore[union-attr]
+        wait_for(lambda: first.controller.events.unposted == 0, what="events flushed")  # type: ignore[union-attr]
         first.stop()
         writes_before = len(emu.writes())
         again = RunningOperator(emu, key_size=2048).start()
@@ -200,7 +200,7 @@ def test_no_plaintext_in_logs_events_or_status_at_debug(
         changed = sealed_secret("logs", "a", {"x": markers[1]}, cert_pem)["spec"]["encryptedData"]
         custom.patch_namespaced_custom_object(*GVP, "logs", "sealedsecrets", "a", {"spec": {"encryptedData": changed}})
         wait_for(lambda: synced(emu, "logs", "a"), what="update processed")
-        wait_for(lambda: op.controller.events.queue.empty(), what="events posted")  # type: ignore[union-attr]
+        wait_for(lambda: op.controller.events.unposted == 0, what="events posted")  # type: ignore[union-attr]
     finally:
         kopf_logger.setLevel(old_level)
     assert any(r.levelno == logging.DEBUG for r in caplog.records)  # DEBUG really was captured
