@@ -10,7 +10,6 @@ peak. Two standard remedies: few arenas (``M_ARENA_MAX``), and
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 
 _M_ARENA_MAX = -8
@@ -18,11 +17,9 @@ _M_ARENA_MAX = -8
 
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
     try:
-        libc = ctypes.CDLL(name)
+        # The process's own symbols, libc's among them: no ctypes.util (25 ms of imports, and ldconfig).
+        libc = ctypes.CDLL(None)
         libc.mallopt  # noqa: B018 (glibc has it; musl does not)
         libc.malloc_trim  # noqa: B018
     except (OSError, AttributeError):
