@@ -88,7 +88,7 @@ class KeyRing:
         return max(keys, key=lambda k: k.not_before)
 
     def decrypt(self, ciphertext: bytes, label: bytes, *, prefer: str | None = None) -> Unwrapped:
-        """Decrypt one kubeseal envelope, trying ``prefer`` first, then every other key.
+        """Decrypt one kubeseal envelope, trying ``prefer`` first, then every other key, newest first.
 
         Only the RSA unwrap is attempted per key; the AES-GCM open runs once, with
         the key whose unwrap succeeded, so a tampered payload is reported as
@@ -98,7 +98,9 @@ class KeyRing:
         keys = list(self)
         if not keys:
             raise KeyNotFoundError("no private key is loaded", hint="import the controller's key Secrets")
-        keys.sort(key=lambda k: k.fingerprint != prefer)
+        # ``prefer`` first, then newest first: the newest key seals everything new, so without a hint it
+        # is the likeliest (the Bitnami controller tries its keys in random order).
+        keys.sort(key=lambda k: (k.fingerprint != prefer, -k.not_before.timestamp()))
         candidates = [k for k in keys if k.private_key.key_size // 8 == len(wrapped)]
         for key in candidates:
             with self._lock:
