@@ -182,15 +182,21 @@ class Unsealer:
         if items is not None and ss.legacy_data is None:
             subset = dataclasses.replace(ss, encrypted_data={k: v for k, v in ss.encrypted_data.items() if k in items})
         ident = (ss.namespace, ss.name)
-        prefer = self._preferred.get(ident) or self._last_success
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._pool, lambda: decrypt_values(subset, self.ring, prefer=prefer))
-        if result.fingerprints:
-            fingerprint = sorted(result.fingerprints)[0]
-            with self._lock:
-                self._preferred[ident] = fingerprint
-                self._last_success = fingerprint
-        return result
+
+        def run() -> DecryptedValues:
+            # The hint is read when the job starts and the result recorded when it ends, both in the pool
+            # thread: in a burst, hundreds of jobs are queued before the first finishes, and every later one
+            # should profit from the key it found without waiting for the event loop to hear of it.
+            prefer = self._preferred.get(ident) or self._last_success
+            result = decrypt_values(subset, self.ring, prefer=prefer)
+            if result.fingerprints:
+                fingerprint = sorted(result.fingerprints)[0]
+                with self._lock:
+                    self._preferred[ident] = fingerprint
+                    self._last_success = fingerprint
+            return result
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, run)
 
     # -- provenance ------------------------------------------------------------------------
 

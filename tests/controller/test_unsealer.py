@@ -91,3 +91,34 @@ def test_a_garbled_mac_in_an_annotation_fails_verification_instead_of_raising(ke
         assert not unsealer.verify(garbled, data)
     finally:
         unsealer.close()
+
+
+def test_a_burst_sealed_with_an_old_key_searches_for_it_once(other_rsa_key: Any) -> None:
+    """Jobs queued before the first one found the key still use what it found (hint read at run time)."""
+    import asyncio
+    import datetime as dt
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    second, third = (rsa.generate_private_key(65537, 2048) for _ in range(2))  # all one size: all are candidates
+    old, middle, new = (SealingKey(k, rsa_keys.self_signed_certificate(k, not_before=now - dt.timedelta(days=d)),
+                                   name=f"k{d}") for k, d in ((other_rsa_key, 30), (second, 20), (third, 10)))
+    ring = KeyRing.of([old, middle, new])
+    burst = [SealedSecret.from_dict(sealed_secret("ns", f"s{i}", {"a": b"1", "b": b"2"}, _cert(old)))
+             for i in range(12)]
+    fresh = SealedSecret.from_dict(sealed_secret("ns", "fresh", {"a": b"1"}, _cert(new)))
+    unsealer = Unsealer(ring, workers=1)
+    try:
+        async def decrypt_all() -> None:
+            await asyncio.gather(*(unsealer.decrypt(ss) for ss in burst))
+
+        asyncio.run(decrypt_all())
+        # 3 tries for the very first value (newest, middle, then the old key), then 1 per value
+        assert ring.rsa_operations == 3 + (2 * len(burst) - 1)
+        # A SealedSecret never seen, sealed with the newest key: still opened without trying every key.
+        before = ring.rsa_operations
+        asyncio.run(unsealer.decrypt(fresh))
+        assert ring.rsa_operations - before == 2  # the last success (old) first, then the newest
+    finally:
+        unsealer.close()
