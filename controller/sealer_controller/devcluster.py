@@ -41,8 +41,11 @@ behaviour of a real API server that our code relies on:
   chosen status before touching the store (real servers return 409 on
   conflicts and 5xx under load; the emulator never would by itself).
 
-Still not emulated (tests assert what our code *sends* instead): garbage
-collection by ``ownerReferences``, admission/validation against CRD schemas,
+- Garbage collection by ``ownerReferences`` (background propagation, and
+  ``Orphan``): a dependent whose last owner is deleted is deleted with it.
+
+Still not emulated (tests assert what our code *sends* instead): foreground
+deletion and ``blockOwnerDeletion``, admission/validation against CRD schemas,
 strategic-merge list semantics, RBAC, bookmarks.
 """
 
@@ -329,7 +332,9 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         if current is None:
             raise _ApiError(404, "NotFound", f'{rkey} "{request.name}" not found')
         if verb == "DELETE":
-            return 200, self._delete(key, current)
+            orphan = isinstance(body, dict) and (
+                body.get("propagationPolicy") == "Orphan" or body.get("orphanDependents") is True)
+            return 200, self._delete(key, current, orphan=orphan)
         if verb == "PUT":
             if not isinstance(body, dict):
                 raise _ApiError(400, "BadRequest", "PUT needs an object")
@@ -411,11 +416,13 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
             del self.store[key]
             self._publish(rkey, "DELETED", wanted)
+            self._collect_dependents(str(meta.get("uid") or ""), orphan=False)
         else:
             self._publish(rkey, "MODIFIED", wanted)
         return wanted
 
-    def _delete(self, key: tuple[str, str | None, str], current: dict[str, Any]) -> dict[str, Any]:
+    def _delete(self, key: tuple[str, str | None, str], current: dict[str, Any], *,
+                orphan: bool = False) -> dict[str, Any]:
         if current["metadata"].get("finalizers"):
             if not current["metadata"].get("deletionTimestamp"):
                 obj = copy.deepcopy(current)
@@ -428,7 +435,33 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         gone = copy.deepcopy(current)
         gone["metadata"]["resourceVersion"] = self._bump()
         self._publish(key[0], "DELETED", gone)
+        self._collect_dependents(str(current["metadata"].get("uid") or ""), orphan=orphan)
         return gone
+
+    def _collect_dependents(self, owner_uid: str, *, orphan: bool) -> None:
+        """The garbage collector, in the default background mode: once an owner is gone, a dependent that
+        has no other owner is deleted; one with other owners (or every one, for ``Orphan``) loses the reference.
+
+        A real cluster does this asynchronously a moment later; here it happens right after the owner's
+        DELETED event, which is as early as a real one could be.
+        """
+        if not owner_uid:
+            return
+        dependents = [(k, obj) for k, obj in self.store.items()
+                      if any(ref.get("uid") == owner_uid for ref in obj["metadata"].get("ownerReferences") or [])]
+        for dep_key, obj in dependents:
+            refs = [ref for ref in obj["metadata"]["ownerReferences"] if ref.get("uid") != owner_uid]
+            if refs or orphan:
+                updated = copy.deepcopy(obj)
+                if refs:
+                    updated["metadata"]["ownerReferences"] = refs
+                else:
+                    del updated["metadata"]["ownerReferences"]
+                updated["metadata"]["resourceVersion"] = self._bump()
+                self.store[dep_key] = updated
+                self._publish(dep_key[0], "MODIFIED", updated)
+            else:
+                self._delete(dep_key, obj)
 
     async def _watch(self, request: Any, rkey: str) -> aiohttp.web.StreamResponse:
         selector = _parse_selector(request.params.get("labelSelector", ""), request.params.get("fieldSelector", ""))

@@ -96,3 +96,24 @@ def test_kubeconfig_file_works_with_the_official_loader(emu: KubeEmulator, tmp_p
     client.CoreV1Api(api).create_namespaced_secret("e6", {"metadata": {"name": "via-kubeconfig"}})
     assert emu.writes(resource=SECRETS, verb="POST")[-1].name is None  # POST carries the name in the body
     assert emu.get(SECRETS, "e6", "via-kubeconfig") is not None
+
+
+def test_garbage_collection_by_owner_references(emu: KubeEmulator) -> None:
+    core = client.CoreV1Api(emu.api_client())
+    owner_a = core.create_namespaced_config_map("e5", {"metadata": {"name": "a"}}).metadata.uid
+    owner_b = core.create_namespaced_config_map("e5", {"metadata": {"name": "b"}}).metadata.uid
+
+    def ref(name: str, uid: str) -> dict[str, str]:
+        return {"apiVersion": "v1", "kind": "ConfigMap", "name": name, "uid": uid}
+
+    core.create_namespaced_secret("e5", {"metadata": {"name": "only-a", "ownerReferences": [ref("a", owner_a)]}})
+    core.create_namespaced_secret("e5", {"metadata": {"name": "both", "ownerReferences": [ref("a", owner_a),
+                                                                                            ref("b", owner_b)]}})
+    core.create_namespaced_secret("e5", {"metadata": {"name": "free"}})
+    core.delete_namespaced_config_map("a", "e5")
+    assert emu.get(SECRETS, "e5", "only-a") is None  # its only owner is gone
+    assert emu.get(SECRETS, "e5", "both")["metadata"]["ownerReferences"] == [ref("b", owner_b)]  # type: ignore[index]
+    assert emu.get(SECRETS, "e5", "free") is not None
+    core.delete_namespaced_config_map("b", "e5", body=client.V1DeleteOptions(propagation_policy="Orphan"))
+    orphaned = emu.get(SECRETS, "e5", "both")
+    assert orphaned is not None and "ownerReferences" not in orphaned["metadata"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
@@ -215,7 +216,6 @@ def test_owned_secret_sent_with_owner_reference_and_recreated_when_deleted(
 ) -> None:
     made = create(custom, sealed_secret("gc", "s", {"k": b"v"}, cert_pem))
     wait_for(lambda: synced(emu, "gc", "s"), what="sync")
-    # The emulator has no garbage collector: what matters is the reference we send.
     sent = [w.body for w in emu.writes(resource=SECRETS, verb="POST") if w.namespace == "gc"]
     assert sent[-1]["metadata"]["ownerReferences"] == [{
         "apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "name": "s",
@@ -226,6 +226,28 @@ def test_owned_secret_sent_with_owner_reference_and_recreated_when_deleted(
     # someone edits the data we wrote: it is restored
     core.patch_namespaced_secret("s", "gc", {"data": {"k": b64("tampered")}})
     wait_for(lambda: (emu.get(SECRETS, "gc", "s") or {}).get("data") == {"k": b64("v")}, what="restored")
+
+
+def test_deleting_a_sealed_secret_takes_its_secret_along_and_it_stays_gone(
+    emu: KubeEmulator, op: RunningOperator, cert_pem: bytes, custom: client.CustomObjectsApi
+) -> None:
+    """The garbage collector deletes the owned Secret; the controller must not bring it back."""
+    skip = {"sealedsecrets.bitnami.com/skip-set-owner-references": "true"}
+    create(custom, sealed_secret("gone", "owned", {"k": b"v"}, cert_pem))
+    create(custom, sealed_secret("gone", "kept", {"k": b"v"}, cert_pem, template={"metadata": {"annotations": skip}}))
+    for name in ("owned", "kept"):
+        wait_for(lambda name=name: synced(emu, "gone", name), what=name)
+    posts_before = len(emu.writes(resource=SECRETS, verb="POST"))
+    for name in ("owned", "kept"):
+        custom.delete_namespaced_custom_object(*GVP, "gone", "sealedsecrets", name)
+    assert emu.get(SECRETS, "gone", "owned") is None  # collected with its owner
+    assert emu.get(SECRETS, "gone", "kept") is not None  # no owner reference: it outlives the SealedSecret
+    # The controller sees the Secret's DELETED event (maybe before the SealedSecret's) and looks again:
+    # the SealedSecret is gone too, so nothing is recreated.
+    wait_for(lambda: op.controller.reconciler._background == set(), what="follow-up reconciles")  # type: ignore[union-attr]
+    time.sleep(0.5)
+    assert emu.get(SECRETS, "gone", "owned") is None
+    assert [w for w in emu.writes(resource=SECRETS, verb="POST")[posts_before:] if w.namespace == "gone"] == []
 
 
 def test_template_data_and_legacy_spec_data(
