@@ -15,14 +15,13 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from sealer import go_duration
 from sealer.errors import FormatError, InputError
 
 API_VERSION = "apiserver.config.k8s.io/v1"
@@ -113,31 +112,17 @@ def _yaml() -> YAML:
     return yaml
 
 
-_DURATION = re.compile(r"^(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_UNIT_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-
-
 def parse_duration(text: str) -> float:
-    """Seconds in a Go ``time.ParseDuration`` string ("3s", "1m30s", "250ms"); InputError if malformed.
+    """Seconds in a Go ``time.ParseDuration`` string ("3s", "1m30s", "250ms"); InputError if Go refuses it.
 
-    Like Go, the total must fit a signed 64-bit count of nanoseconds (about 292 years).
+    The grammar and the int64-nanoseconds bound are :mod:`sealer.go_duration`'s.
+    The text is taken exactly as the file has it, surrounding blanks included: the API
+    server hands the field to Go untrimmed, and this parser exists to predict its verdict.
     """
-    if text in ("0", "+0", "-0"):
-        return 0.0
-    negative = text.startswith("-")
-    rest = text[1:] if text[:1] in ("+", "-") else text  # one sign at most
-    total = Decimal(0)  # nanoseconds, exact
-    if not rest:
-        raise InputError(f"invalid duration {text!r}")
-    while rest:
-        match = _DURATION.match(rest)
-        if match is None:
-            raise InputError(f"invalid duration {text!r}", hint='use Go duration syntax such as "3s" or "1m30s"')
-        total += Decimal(match.group(1)) * _UNIT_NS[match.group(3)]
-        rest = rest[match.end() :]
-    if int(total) > (1 << 63 if negative else (1 << 63) - 1):
-        raise InputError(f"invalid duration {text!r}", hint="Go durations are limited to about 292 years")
-    return float(-total if negative else total) / 1e9
+    try:
+        return go_duration.parse_ns(text) / go_duration.SECOND
+    except go_duration.GoDurationError as exc:
+        raise InputError(f"invalid duration {text!r}", hint=exc.hint) from None
 
 
 class _Strict:

@@ -63,6 +63,25 @@ def test_a_kms_timeout_go_refuses_is_refused_as_the_api_server_does(timeout: str
         cfg.loads(doc(entry(["secrets"], {"kms": {**KMS2["kms"], "timeout": timeout}})))
     assert cfg.parse_duration("2562047h47m16.854775807s") > 0  # the longest Go duration still parses
 
+
+def test_parse_duration_gives_seconds_and_takes_the_text_as_the_api_server_does() -> None:
+    """The grammar's table is tests/unit/test_go_duration.py; here: seconds, wording, no trimming."""
+    assert cfg.parse_duration("3s") == 3.0
+    assert cfg.parse_duration("1m30s") == 90.0
+    assert cfg.parse_duration("250ms") == 0.25
+    assert cfg.parse_duration("-0") == 0.0
+    assert cfg.parse_duration("-9223372036854775808ns") == -9223372036.854775808
+    with pytest.raises(InputError, match=r"invalid duration '1d' \(units are ns"):
+        cfg.parse_duration("1d")
+    with pytest.raises(InputError, match=r"invalid duration '9223372036854775808ns' \(.*292 years"):
+        cfg.parse_duration("9223372036854775808ns")
+    for padded in (" 3s", "3s ", "3s\n"):  # Go does not trim, so neither do we
+        with pytest.raises(InputError, match="invalid duration"):
+            cfg.parse_duration(padded)
+    with pytest.raises(FormatError, match=re.escape('timeout: time: invalid duration "3s "')):
+        cfg.loads(doc(entry(["secrets"], {"kms": {**KMS2["kms"], "timeout": "3s "}})))
+
+
 VALID = [
     doc(entry(["secrets"], SB, {"identity": {}})),
     doc(entry(["secrets", "configmaps"], {"aesgcm": {"keys": [{"name": "a", "secret": K16}]}})),
