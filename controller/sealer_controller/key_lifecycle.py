@@ -41,9 +41,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sealer import go_duration
 from sealer.crypto import rsa_keys
 from sealer.errors import InputError
 from sealer.keys.key_secrets import key_to_secret
@@ -99,79 +99,47 @@ def new_key_secret(
 
 # --------------------------------------------------------------------------- parsing settings
 
-_GO_UNITS_NS: dict[str, int] = {
-    "ns": 1,
-    "us": 1_000,
-    "\u00b5s": 1_000,  # micro sign
-    "\u03bcs": 1_000,  # Greek mu
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60 * 1_000_000_000,
-    "h": 3600 * 1_000_000_000,
-}
-_GO_DURATION_PART = re.compile(r"(\d*(?:\.\d*)?)([a-zA-Z\u00b5\u03bc]+)")
-_GO_MAX_DURATION_NS = 2**63 - 1
-
 
 def parse_go_duration(text: str, *, what: str = "duration", allow_negative: bool = False) -> dt.timedelta:
-    """Parse a Go ``time.ParseDuration`` string ("720h", "1h30m", "1.5h", "90s", "0").
+    """Parse a Go ``time.ParseDuration`` string ("720h", "1h30m", "1.5h", "90s", "0") given as flag ``what``.
 
-    Go's grammar exactly: an optional sign, then one or more number+unit pairs
-    (units ns, us/µs, ms, s, m, h); a bare "0" is the only unit-less value.
-    Negative values are refused unless ``allow_negative``: for a period they
-    make no sense. Sub-microsecond parts are truncated (timedelta's resolution).
+    The grammar and range are :mod:`sealer.go_duration`'s (Go's exactly). On top of it:
+
+    * surrounding whitespace is stripped, as for every flag value here (``--key-cutoff-time``
+      too): we are the program that reads the flag, so nothing downstream can disagree,
+      and a blank from a templated manifest is no reason to refuse to start. (The
+      EncryptionConfiguration parser does not strip: there the API server is the reader.)
+    * negative values are refused unless ``allow_negative``: for a period they make no sense.
+    * sub-microsecond parts are truncated toward zero (timedelta's resolution).
     """
-    hint = f"write {what} as a Go duration such as 720h, 1h30m, 90s or 0"
-    raw = text.strip()
-    body = raw
-    negative = False
-    if body[:1] in "+-" and body:
-        negative = body[0] == "-"
-        body = body[1:]
-    if body == "0":
-        return dt.timedelta(0)
-    if not body:
-        raise InputError(f"{what}: {text!r} is not a duration", hint=hint)
-    total = Decimal(0)
-    pos = 0
-    while pos < len(body):
-        match = _GO_DURATION_PART.match(body, pos)
-        if match is None:
-            raise InputError(f"{what}: {text!r} is not a duration", hint=hint)
-        number, unit = match.groups()
-        if number in ("", "."):
-            raise InputError(f"{what}: {text!r} has a unit without a number", hint=hint)
-        if unit not in _GO_UNITS_NS:
-            raise InputError(
-                f"{what}: unknown unit {unit!r} in {text!r}", hint="units are ns, us, ms, s, m and h (no d or w)"
-            )
-        try:
-            total += Decimal(number) * _GO_UNITS_NS[unit]
-        except InvalidOperation:
-            raise InputError(f"{what}: {text!r} is not a duration", hint=hint) from None
-        pos = match.end()
-    if total > _GO_MAX_DURATION_NS:
-        raise InputError(f"{what}: {text!r} is too long", hint="Go durations are limited to about 292 years")
-    if negative and total and not allow_negative:
+    try:
+        ns = go_duration.parse_ns(text.strip())
+    except go_duration.GoDurationError as exc:
+        raise _flag_error(what, text, exc) from None
+    if ns < 0 and not allow_negative:
         raise InputError(f"{what}: {text!r} is negative", hint="use 0 to disable, or a positive duration")
-    microseconds = int(total) // 1000
-    return dt.timedelta(microseconds=-microseconds if negative else microseconds)
+    microseconds = abs(ns) // go_duration.MICROSECOND
+    return dt.timedelta(microseconds=-microseconds if ns < 0 else microseconds)
+
+
+def _flag_error(what: str, text: str, exc: go_duration.GoDurationError) -> InputError:
+    """The shared parser's refusal, worded for flag ``what`` (its hint kept where it names units or limits)."""
+    problem = go_duration.Problem
+    if exc.problem is problem.UNKNOWN_UNIT:
+        return InputError(f"{what}: unknown unit {exc.unit!r} in {text!r}", hint=exc.hint)
+    if exc.problem is problem.OUT_OF_RANGE:
+        return InputError(f"{what}: {text!r} is too long", hint=exc.hint)
+    hint = f"write {what} as a Go duration such as 720h, 1h30m, 90s or 0"
+    if exc.problem is problem.NO_NUMBER:
+        return InputError(f"{what}: {text!r} has a unit without a number", hint=hint)
+    if exc.problem is problem.MISSING_UNIT:
+        return InputError(f"{what}: {text!r} is not a duration: a number needs a unit", hint=hint)
+    return InputError(f"{what}: {text!r} is not a duration", hint=hint)
 
 
 def format_go_duration(value: dt.timedelta) -> str:
-    """The inverse of :func:`parse_go_duration` for whole seconds, as Go prints it ("720h0m0s")."""
-    seconds = int(value.total_seconds())
-    if seconds == 0:
-        return "0s"
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{sign}{hours}h{minutes}m{secs}s"
-    if minutes:
-        return f"{sign}{minutes}m{secs}s"
-    return f"{sign}{secs}s"
+    """The inverse of :func:`parse_go_duration`, as Go prints a ``time.Duration`` ("720h0m0s", "1m30.5s")."""
+    return go_duration.format_ns(value // dt.timedelta(microseconds=1) * go_duration.MICROSECOND)
 
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
