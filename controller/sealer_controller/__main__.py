@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from sealer.errors import ExitCode, InputError, SealerError
 from sealer_controller import key_lifecycle
-from sealer_controller.settings import ControllerSettings, own_namespace
+from sealer_controller.settings import ControllerSettings, own_namespace, usable_cpus
 
 ENV_PREFIX = "SEALED_SECRETS_"
 _TRUE = {"1", "t", "true", "y", "yes", "on"}
@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     opt("kubeconfig", None, "(sealer) Path to a kubeconfig; default: in-cluster service account, then "
         "$KUBECONFIG/~/.kube/config.")
     opt("server", None, "(sealer) Kubernetes API server URL without credentials (e.g. kubectl proxy).")
-    opt("rsa-workers", str(os.cpu_count() or 1), "(sealer) Threads doing RSA work (default: all cores).", metavar="int")
+    opt("rsa-workers", None, "(sealer) Threads doing RSA work (default: the CPUs this process may use, after a "
+        "cgroup CPU limit).", metavar="int")
     boolean("success-events", True, "(sealer) Post an Unsealed event when a Secret is written")
     parser.add_argument("--version", action="store_true", help="Print version information and exit")
     return parser
@@ -172,7 +173,7 @@ def settings_from_args(args: argparse.Namespace) -> ControllerSettings:
         log_format=args.log_format,
         kubeconfig=args.kubeconfig,
         server=args.server,
-        rsa_workers=integer("rsa-workers", args.rsa_workers, minimum=1),
+        rsa_workers=integer("rsa-workers", args.rsa_workers, minimum=1) if args.rsa_workers else usable_cpus(),
         success_events=args.success_events,
     )
 

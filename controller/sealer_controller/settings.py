@@ -9,6 +9,7 @@ Deployment written for it runs ours unchanged; fields Bitnami lacks are marked
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,43 @@ def own_namespace(environ: dict[str, str] | None = None, *, sa_file: Path = SERV
     except OSError:
         text = ""
     return text or DEFAULT_KEY_NAMESPACE
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def usable_cpus(*, cgroup_root: Path = CGROUP_ROOT, affinity: int | None = None) -> int:
+    """How many CPUs this process can really use: its affinity, capped by a cgroup CPU limit.
+
+    ``os.cpu_count()`` is the node's count: a pod limited to 2 CPUs on a
+    64-core node would start 64 RSA threads that the CFS quota then throttles
+    (Go programs got the same fix in Go 1.25). Reads cgroup v2 ``cpu.max``, else
+    v1 ``cpu.cfs_quota_us``/``cpu.cfs_period_us``; a quota rounds up (1.5 CPUs → 2).
+    """
+    if affinity is None:
+        try:
+            affinity = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            affinity = os.cpu_count() or 1
+    quota = _cgroup_quota(cgroup_root)
+    limit = math.ceil(quota) if quota is not None else affinity
+    return max(1, min(affinity, limit))
+
+
+def _cgroup_quota(root: Path) -> float | None:
+    try:
+        fields = (root / "cpu.max").read_text().split()
+        if len(fields) == 2 and fields[0] != "max":
+            return int(fields[0]) / int(fields[1])
+        return None
+    except (OSError, ValueError, ZeroDivisionError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass
@@ -118,7 +156,7 @@ class ControllerSettings:
     server: str | None = None
     """(sealer) ``--server``: API server URL without credentials (tests, ``kubectl proxy``)."""
 
-    rsa_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    rsa_workers: int = field(default_factory=usable_cpus)
     """(sealer) ``--rsa-workers``: threads doing RSA decryption off the event loop (default: all cores)."""
 
     success_events: bool = True
