@@ -1,6 +1,9 @@
 """Kubernetes encryption at rest as a library: configuration lifecycle, etcd audit, Secret rewrite.
 
-Configuration functions take and return the file's bytes; the audit takes
+Configuration functions take and return the file's bytes (a rotated, promoted
+or pruned file keeps the user's comments and layout:
+:mod:`sealer.encryption_at_rest.roundtrip` renders the model's result into
+their document); the audit takes
 etcd connection settings or a snapshot's bytes and returns a report object
 (render it with ``to_table()``/``to_json()``); :func:`rewrite_secrets` drives
 the Kubernetes API through :mod:`sealer.kube`, imported only when called.
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sealer.encryption_at_rest import config as config_file
-from sealer.encryption_at_rest import lifecycle, validation
+from sealer.encryption_at_rest import lifecycle, roundtrip, validation
 from sealer.encryption_at_rest.audit import AuditOptions, AuditReport, audit_records, usage_from_report
 from sealer.encryption_at_rest.etcd_gateway import EtcdConnection, EtcdGateway
 from sealer.encryption_at_rest.lifecycle import Usage
@@ -69,6 +72,12 @@ def _load_valid(data: bytes) -> config_file.EncryptionConfiguration:
     return parsed
 
 
+def _rewritten(original: bytes, result: lifecycle.Rotated) -> ConfigResult:
+    """The new configuration written into the user's document: their comments, key order and layout kept."""
+    data, lost = roundtrip.dumps_into(original, result.config)
+    return ConfigResult(data, result.changes, result.warnings + ([lost] if lost else []))
+
+
 def generate_encryption_config(
     *,
     provider: str = lifecycle.DEFAULT_PROVIDER,
@@ -93,17 +102,17 @@ def rotate_encryption_config(data: bytes, *, provider: str | None = None, stage:
                              resource: str | None = None, key_size: int | None = None) -> ConfigResult:
     rotated = lifecycle.rotate(_load_valid(data), provider=provider, stage=stage, resource=resource,
                                key_size=key_size)
-    return ConfigResult(config_file.dumps(rotated.config), rotated.changes, rotated.warnings)
+    return _rewritten(data, rotated)
 
 
 def promote_encryption_key(data: bytes, key_name: str, *, resource: str | None = None) -> ConfigResult:
     promoted = lifecycle.promote(_load_valid(data), key_name, resource=resource)
-    return ConfigResult(config_file.dumps(promoted.config), promoted.changes, promoted.warnings)
+    return _rewritten(data, promoted)
 
 
 def prune_encryption_config(data: bytes, *, usage: Usage) -> ConfigResult:
     pruned = lifecycle.prune(_load_valid(data), usage)
-    return ConfigResult(config_file.dumps(pruned.config), pruned.changes, pruned.warnings)
+    return _rewritten(data, pruned)
 
 
 def _prefixes(resources: Sequence[str], prefixes: Sequence[str], etcd_prefix: str) -> tuple[list[str], list[str], bool]:
