@@ -223,9 +223,6 @@ def _read_file(path: str, what: str) -> bytes:
         raise InputError(f"cannot read {what} {path!r}: {exc.strerror or exc}", hint="check the path") from None
 
 
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 0.001, "s": 1.0, "m": 60.0,
-                   "h": 3600.0}
-
 
 def _timeout(text: str) -> float | None:
     """kubectl's --request-timeout, parsed as client-go's ``clientcmd.ParseTimeout``: a whole number of
@@ -234,18 +231,22 @@ def _timeout(text: str) -> float | None:
     Checked up front, even when no request will be made: a typo in a CI variable should fail the
     run that has it, not the first one that happens to reach a controller.
     """
-    import re
+    from sealer.go_duration import GoDurationError, parse_ns
 
-    if re.fullmatch(r"\d+", text):
-        seconds = float(text)
+    problem = UsageError(
+        f"--request-timeout {text!r} is not a duration",
+        hint="a whole number of seconds or a duration such as 30s, 1m or 2m30s",
+    )
+    if text.isascii() and text.isdigit():
+        seconds = float(int(text))
     else:
-        parts = re.findall(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)", text.removeprefix("+"))
-        if not parts or "".join(n + u for n, u in parts) != text.removeprefix("+"):
-            raise UsageError(
-                f"--request-timeout {text!r} is not a duration",
-                hint="a whole number of seconds or a duration such as 30s, 1m or 2m30s",
-            )
-        seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+        try:
+            nanoseconds = parse_ns(text)
+        except GoDurationError:
+            raise problem from None
+        if nanoseconds < 0:
+            raise problem
+        seconds = nanoseconds / 1e9
     return seconds or None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sealer.formats.gotemplate.funcs import FuncError, FuncMap, refuse, register
 from sealer.formats.gotemplate.values import Int64, to_bytes
+from sealer.go_duration import format_ns
 
 MISC: FuncMap = {}
 
@@ -146,34 +147,6 @@ def _fail(msg: str) -> str:
 # --- time that does not depend on the clock ------------------------------------------------------
 
 
-def go_duration(ns: int) -> str:
-    """time.Duration.String."""
-    if ns == 0:
-        return "0s"
-    neg = ns < 0
-    u = abs(ns)
-    if u < 1_000_000_000:
-        for unit, size in (("ns", 1), ("µs", 1_000), ("ms", 1_000_000)):
-            if u < size * 1000:
-                if size == 1:
-                    s = f"{u}ns"
-                else:
-                    whole, frac = divmod(u, size)
-                    fs = f"{frac:0{len(str(size)) - 1}d}".rstrip("0")
-                    s = f"{whole}" + (f".{fs}" if fs else "") + unit
-                return ("-" if neg else "") + s
-    secs, frac = divmod(u, 1_000_000_000)
-    fs = f"{frac:09d}".rstrip("0")
-    h, rem = divmod(secs, 3600)
-    m, sec = divmod(rem, 60)
-    out = f"{sec}" + (f".{fs}" if fs else "") + "s"
-    if h:
-        out = f"{h}h{m}m" + out
-    elif m:
-        out = f"{m}m" + out
-    return ("-" if neg else "") + out
-
-
 @register(MISC, "duration", "any")
 def _duration(sec: Any) -> str:
     # Sprig takes only a string or an int64 here; anything else counts as 0
@@ -189,7 +162,7 @@ def _duration(sec: Any) -> str:
     ns = n * 1_000_000_000
     if not -(1 << 63) <= ns < 1 << 63:
         ns = ((ns + (1 << 63)) % (1 << 64)) - (1 << 63)
-    return go_duration(ns)
+    return format_ns(ns)
 
 
 # --- refused ---------------------------------------------------------------------------------------
