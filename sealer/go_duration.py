@@ -66,6 +66,7 @@ UNITS_NS: dict[str, int] = {
 UNITS_HINT = "units are ns, us (or µs), ms, s, m and h; there is no d or w"
 
 _DIGITS = frozenset("0123456789")  # ASCII only: str.isdigit would take "٣" or "³"
+_MAX_WHOLE_DIGITS = len(str(-MIN_NS))  # 19: a longer number (leading zeros aside) exceeds 2^63 in any unit
 
 
 class Problem(enum.Enum):
@@ -132,15 +133,32 @@ def parse_ns(text: str) -> int:
             if unit.isalpha():
                 raise GoDurationError(text, Problem.UNKNOWN_UNIT, unit=unit)
             raise GoDurationError(text, Problem.SYNTAX)
+        whole = whole.lstrip("0")
+        if len(whole) > _MAX_WHOLE_DIGITS:  # int() would refuse over 4300 digits; Go's leadingInt overflows
+            raise GoDurationError(text, Problem.OUT_OF_RANGE)
         total += int(whole or "0") * size
         if fraction:
-            total += int(fraction) * size // 10 ** len(fraction)  # truncated, per pair, as Go
+            total += _fraction_ns(fraction, size)  # truncated, per pair, as Go
         if total > -MIN_NS:  # stop early on absurd inputs; the exact bound is checked below
             raise GoDurationError(text, Problem.OUT_OF_RANGE)
     value = -total if negative else total
     if not MIN_NS <= value <= MAX_NS:
         raise GoDurationError(text, Problem.OUT_OF_RANGE)
     return value
+
+
+def _fraction_ns(fraction: str, size: int) -> int:
+    """``floor(0.<fraction> * size)``, exactly, for any number of digits (Go reads them all).
+
+    Not ``int(fraction)``: Python refuses to convert a string of more than 4300
+    digits (``sys.get_int_max_str_digits``). Horner's rule from the last digit,
+    flooring at every step, gives the same floor: ``(a + x) // 10`` equals
+    ``(a + floor(x)) // 10`` for an integer ``a``.
+    """
+    part = 0
+    for digit in reversed(fraction):
+        part = (part + int(digit) * size) // 10
+    return part
 
 
 def format_ns(ns: int) -> str:

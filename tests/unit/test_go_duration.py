@@ -145,6 +145,23 @@ def test_parse_ns_invalid(text: str, problem: gd.Problem) -> None:
     assert error.hint
 
 
+@pytest.mark.parametrize(("text", "ns"), [
+    ("0" * 5000 + "1s", S),  # leading zeros: Go's leadingInt takes any number of them
+    ("1." + "0" * 5000 + "1s", S),  # Go reads every fraction digit (and ignores those past 63 bits)
+    ("0." + "9" * 5000 + "h", H - 1),  # exact: just under an hour, truncated
+    ("1.5" + "0" * 5000 + "m", 90 * S),
+], ids=["leading-zeros", "long-fraction", "long-fraction-exact", "trailing-zeros"])
+def test_numbers_longer_than_pythons_int_conversion_limit(text: str, ns: int) -> None:
+    # int() refuses strings of more than 4300 digits; such a number must still parse, or be refused as Go does.
+    assert gd.parse_ns(text) == ns
+
+
+def test_a_huge_whole_number_is_out_of_range_not_a_crash() -> None:
+    with pytest.raises(gd.GoDurationError) as info:
+        gd.parse_ns("1" * 5000 + "s")
+    assert info.value.problem is P.OUT_OF_RANGE
+
+
 def test_unknown_unit_is_named() -> None:
     with pytest.raises(gd.GoDurationError) as info:
         gd.parse_ns("2h30days")
