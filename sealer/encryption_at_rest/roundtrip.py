@@ -179,12 +179,17 @@ def _apply(document: CommentedMap, before: EncryptionConfiguration, after: Encry
     entries = document.get("resources")
     if not isinstance(entries, CommentedSeq) or len(entries) != len(after.resources):
         raise _Unkept  # lifecycle never adds or removes entries
+    # A YAML alias (``providers: *shared``, ``keys: *k``) makes several entries one node: it is rewritten
+    # once, and any later entry must want the very same list from it (else no layout can hold both).
+    rewritten: dict[int, Any] = {}
     for node, old_entry, new_entry, target_entry in zip(entries, before.resources, after.resources,
                                                         target["resources"], strict=True):
         if not isinstance(node, CommentedMap) or not isinstance(node.get("providers"), CommentedSeq):
             raise _Unkept
         if old_entry.resources != new_entry.resources:
             node["resources"] = _fresh(target_entry["resources"])
+        if _seen(rewritten, node["providers"], new_entry.providers):
+            continue
         old_nodes = list(node["providers"])
         pairs = _pair(old_entry.providers, new_entry.providers, _same_provider)
         leads, tail = _detach(node, "providers")
@@ -194,15 +199,17 @@ def _apply(document: CommentedMap, before: EncryptionConfiguration, after: Encry
                 chosen.append((_fresh(fresh), None))
                 continue
             if provider.kind in KEYED_PROVIDERS:
-                _apply_keys(old_nodes[index], old_entry.providers[index], provider)
+                _apply_keys(old_nodes[index], old_entry.providers[index], provider, rewritten)
             chosen.append((old_nodes[index], index))
         _rebuild(node, "providers", chosen, leads, tail)
 
 
-def _apply_keys(element: Any, before: Provider, after: Provider) -> None:
+def _apply_keys(element: Any, before: Provider, after: Provider, rewritten: dict[int, Any]) -> None:
     body = element.get(after.kind) if isinstance(element, CommentedMap) else None
     if not isinstance(body, CommentedMap) or not isinstance(body.get("keys"), CommentedSeq):
         raise _Unkept
+    if _seen(rewritten, body["keys"], after.keys):
+        return
     old_nodes = list(body["keys"])
     pairs = _pair(before.keys, after.keys, _same_key)
     leads, tail = _detach(body, "keys")
@@ -211,6 +218,17 @@ def _apply_keys(element: Any, before: Provider, after: Provider) -> None:
         for k, i in zip(after.keys, pairs, strict=True)
     ]
     _rebuild(body, "keys", chosen, leads, tail)
+
+
+def _seen(rewritten: dict[int, Any], sequence: CommentedSeq, wanted: Sequence[Any]) -> bool:
+    """True if ``sequence`` (aliased) was already rewritten to ``wanted``; :class:`_Unkept` if to something else."""
+    done = rewritten.get(id(sequence))  # the node stays in the document, so its id is not reused meanwhile
+    if done is None:
+        rewritten[id(sequence)] = list(wanted)
+        return False
+    if done != list(wanted):
+        raise _Unkept
+    return True
 
 
 def _same_key(old: Key, new: Key) -> bool:

@@ -291,3 +291,45 @@ def test_a_header_above_the_start_marker_and_wide_indentation_survive() -> None:
     model = cfg.loads(WIDE.encode())
     model.resources[0].providers[0].keys.insert(0, new)
     _check_data(WIDE, result, model)
+
+
+SHARED = f"""\
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources: [secrets]
+    providers: &shared
+      - aescbc:
+          keys:
+            - name: new
+              secret: {A}
+            - name: old
+              secret: {B}
+      - identity: {{}}
+  - resources: [configmaps]
+    providers: *shared
+"""
+
+
+def test_an_aliased_provider_list_pruned_differently_per_entry_falls_back_instead_of_crashing() -> None:
+    # Secrets no longer need identity, ConfigMaps still do: one YAML node cannot hold both lists.
+    usage = Usage({"secrets": ResourceUsage({("aescbc", "v1", "new")}),
+                   "configmaps": ResourceUsage({("aescbc", "v1", "new")}, plaintext=3)},
+                  covered={"secrets", "configmaps"}, all_resources=True, history=True, problems=0)
+    model = lifecycle.prune(cfg.loads(SHARED.encode()), usage).config
+    assert [p.kind for p in model.resources[0].providers] == ["aescbc"]
+    assert [p.kind for p in model.resources[1].providers] == ["aescbc", "identity"]
+    result = at_rest.prune_encryption_config(SHARED.encode(), usage=usage)
+    assert cfg.loads(result.data) == model
+    assert roundtrip.NOT_KEPT in result.warnings
+
+
+def test_an_aliased_provider_list_pruned_alike_keeps_the_alias_and_comments() -> None:
+    usage = Usage({"secrets": ResourceUsage({("aescbc", "v1", "new")}),
+                   "configmaps": ResourceUsage({("aescbc", "v1", "new")})},
+                  covered={"secrets", "configmaps"}, all_resources=True, history=True, problems=0)
+    result = at_rest.prune_encryption_config(SHARED.encode(), usage=usage)
+    expected = _without(SHARED, "            - name: old\n", f"              secret: {B}\n",
+                        "      - identity: {}\n")
+    assert result.data.decode() == expected
+    _check_data(SHARED, result, lifecycle.prune(cfg.loads(SHARED.encode()), usage).config)
