@@ -8,7 +8,9 @@ Three ways out, for three jobs:
   manifest holds, so ``sealer seal -o yaml`` never imports a YAML library.
 - :func:`load_round_trip` / :func:`dump_round_trip`: ruamel.yaml's round-trip
   mode, for editing a file in place (``--merge-into``) without losing its
-  comments, key order or quoting.
+  comments, key order or quoting. What ruamel itself does not keep (a header
+  above ``---``, closing comments and ``...``, CRLF, a missing final newline,
+  a BOM) is carried beside the documents and put back verbatim.
 
 Parse errors become :class:`InputError` with the line and column only: YAML
 libraries quote the offending line in their messages, and that line may hold
@@ -198,15 +200,38 @@ def dump_yaml(doc: Any, *, explicit_start: bool = True) -> bytes:
 
 
 class RoundTrip:
-    """A parsed file that can be written back as it was, edits aside (a plain class: no dataclasses import)."""
+    """A parsed file that can be written back as it was, edits aside (a plain class: no dataclasses import).
+
+    For YAML, the text ruamel's round trip does not keep travels beside the
+    documents and is put back by :func:`dump_round_trip`: ``head`` (comments
+    and directives above a leading ``---``, with the marker), ``tail`` (the
+    comment, blank and ``...`` lines after the last document, so that items
+    appended to the last mapping go above it), CRLF line ends, a missing final
+    newline and a byte order mark.
+    """
 
     def __init__(
-        self, documents: list[Any], *, is_json: bool, json_indent: int | None = 2, explicit_start: bool = False
+        self,
+        documents: list[Any],
+        *,
+        is_json: bool,
+        json_indent: int | None = 2,
+        explicit_start: bool = False,
+        head: str = "",
+        tail: str = "",
+        crlf: bool = False,
+        final_newline: bool = True,
+        bom: bool = False,
     ) -> None:
         self.documents = documents
         self.is_json = is_json
         self.json_indent = json_indent
-        self.explicit_start = explicit_start
+        self.explicit_start = explicit_start  # ruamel writes the first "---" itself (no head holds it)
+        self.head = head
+        self.tail = tail
+        self.crlf = crlf
+        self.final_newline = final_newline
+        self.bom = bom
 
 
 def load_round_trip(data: bytes | str, *, source: str = "input") -> RoundTrip:
@@ -221,6 +246,15 @@ def load_round_trip(data: bytes | str, *, source: str = "input") -> RoundTrip:
             match = re.search(r"\n([ \t]+)\S", text)
             indent: int | None = len(match.group(1)) if match else None
             return RoundTrip(docs, is_json=True, json_indent=indent)
+    from sealer import yaml_layout
+
+    # ruamel copies a "\r" into some comments only: read LF text, write CRLF again at the end.
+    crlf = yaml_layout.uses_crlf(text)
+    if crlf:
+        text = text.replace("\r\n", "\n")
+    final_newline = not text or text.endswith("\n")
+    if not final_newline:
+        text += "\n"  # ruamel adds it anyway; the tail found below then ends as its comment does
     yaml = _rt_yaml()
     from ruamel.yaml.error import YAMLError
 
@@ -228,7 +262,71 @@ def load_round_trip(data: bytes | str, *, source: str = "input") -> RoundTrip:
         docs = list(yaml.load_all(text))
     except YAMLError as exc:
         raise _yaml_error(exc, source) from None
-    return RoundTrip(docs, is_json=False, explicit_start=text.lstrip().startswith("---"))
+    head, explicit = yaml_layout.split_head(text)
+    tail = _detach_tail(docs[-1] if docs else None, _tail(text))
+    return RoundTrip(docs, is_json=False, explicit_start=explicit, head=head, tail=tail, crlf=crlf,
+                     final_newline=final_newline, bom=isinstance(data, bytes) and data.startswith(b"\xef\xbb\xbf"))
+
+
+_TAIL_LINE = re.compile(r"[ \t]*(?:#.*)?\n|\.\.\.(?:[ \t]+#.*)?\n")
+
+
+def _tail(text: str) -> str:
+    """The comment, blank and ``...`` lines that end ``text`` (which ends with a newline)."""
+    lines = text.splitlines(keepends=True)
+    start = len(lines)
+    while start > 0 and _TAIL_LINE.fullmatch(lines[start - 1]):
+        start -= 1
+    return "".join(lines[start:])
+
+
+def _detach_tail(document: Any, tail: str) -> str:
+    """Take ``tail``'s comments off the node ruamel hung them on; return the text to append on output ("" if none).
+
+    ruamel keeps the comments after a document's last scalar *on* that scalar
+    (as the lines following its end-of-line comment) and drops ``...`` and what
+    comes after it, so an item appended to the last mapping would be written
+    below the file's closing comments. Once taken off, they are written at
+    the end instead. If they are not found there (block scalar content that
+    looks like a comment, a flow collection last), they stay where ruamel put
+    them and nothing is appended: ruamel writes them as it read them.
+    """
+    lines = tail.splitlines(keepends=True)
+    kept = next((i for i, line in enumerate(lines) if line.startswith("...")), len(lines))
+    comments = "".join(lines[:kept])  # what ruamel keeps: the lines before "..."
+    if not comments:
+        return tail
+    slot = _last_scalar_slot(document)
+    if slot is None:
+        return ""
+    items, key, position = slot
+    tokens: list[Any] = items.get(key) or []
+    token = tokens[position] if len(tokens) > position else None
+    value = getattr(token, "value", None)
+    if token is None or not isinstance(value, str) or not value.endswith(comments):
+        return ""
+    rest = value[: len(value) - len(comments)]
+    if rest and not rest.endswith("\n"):
+        return ""
+    if rest.strip():
+        token.value = rest  # its own end-of-line comment stays
+    else:
+        tokens[position] = None
+    return tail
+
+
+def _last_scalar_slot(node: Any) -> tuple[dict[Any, Any], Any, int] | None:
+    """Where ruamel keeps the comment after ``node``'s last scalar: its parent's ``ca.items``, key, position."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    parent: CommentedMap | CommentedSeq | None = None
+    key: Any = None
+    while isinstance(node, CommentedMap | CommentedSeq) and node and not node.fa.flow_style():
+        parent, key = node, (len(node) - 1 if isinstance(node, CommentedSeq) else next(reversed(node)))
+        node = node[key]
+    if parent is None:
+        return None
+    return parent.ca.items, key, 0 if isinstance(parent, CommentedSeq) else 2
 
 
 def _rt_yaml() -> Any:
@@ -253,8 +351,15 @@ def dump_round_trip(rt: RoundTrip) -> bytes:
         ).encode("utf-8")
     import io
 
+    from sealer import yaml_layout
+
     yaml = _rt_yaml()
     buffer = io.StringIO()
-    yaml.explicit_start = rt.explicit_start or len(rt.documents) > 1
+    yaml.explicit_start = rt.explicit_start  # later documents get their "---" anyway
     yaml.dump_all(rt.documents, buffer)
-    return buffer.getvalue().encode("utf-8")
+    out = yaml_layout.with_head(buffer.getvalue(), rt.head) + rt.tail
+    if not rt.final_newline and out.endswith("\n"):
+        out = out[:-1]
+    if rt.crlf:
+        out = yaml_layout.to_crlf(out)
+    return ("\ufeff" if rt.bom else "").encode() + out.encode("utf-8")
