@@ -332,8 +332,9 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         if current is None:
             raise _ApiError(404, "NotFound", f'{rkey} "{request.name}" not found')
         if verb == "DELETE":
-            orphan = isinstance(body, dict) and (
-                body.get("propagationPolicy") == "Orphan" or body.get("orphanDependents") is True)
+            # DeleteOptions come in the body or, when there is none, in the query string (as the API server reads them).
+            options = body if isinstance(body, dict) and body else request.params
+            orphan = options.get("propagationPolicy") == "Orphan" or options.get("orphanDependents") in (True, "true")
             return 200, self._delete(key, current, orphan=orphan)
         if verb == "PUT":
             if not isinstance(body, dict):

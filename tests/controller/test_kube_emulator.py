@@ -117,3 +117,14 @@ def test_garbage_collection_by_owner_references(emu: KubeEmulator) -> None:
     core.delete_namespaced_config_map("b", "e5", body=client.V1DeleteOptions(propagation_policy="Orphan"))
     orphaned = emu.get(SECRETS, "e5", "both")
     assert orphaned is not None and "ownerReferences" not in orphaned["metadata"]
+
+
+def test_orphan_propagation_as_a_query_parameter(emu: KubeEmulator) -> None:
+    """``propagation_policy=`` travels in the query string (no body), as kubectl's --cascade=orphan can."""
+    core = client.CoreV1Api(emu.api_client())
+    owner = core.create_namespaced_config_map("e7", {"metadata": {"name": "o"}}).metadata.uid
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "o", "uid": owner}
+    core.create_namespaced_secret("e7", {"metadata": {"name": "dep", "ownerReferences": [ref]}})
+    core.delete_namespaced_config_map("o", "e7", propagation_policy="Orphan")
+    kept = emu.get(SECRETS, "e7", "dep")
+    assert kept is not None and "ownerReferences" not in kept["metadata"]
