@@ -448,10 +448,13 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         """
         if not owner_uid:
             return
-        dependents = [(k, obj) for k, obj in self.store.items()
+        dependents = [k for k, obj in self.store.items()
                       if any(ref.get("uid") == owner_uid for ref in obj["metadata"].get("ownerReferences") or [])]
-        for dep_key, obj in dependents:
-            refs = [ref for ref in obj["metadata"]["ownerReferences"] if ref.get("uid") != owner_uid]
+        for dep_key in dependents:
+            obj = self.store.get(dep_key)  # as it is now: collecting an earlier dependent may have changed it
+            if obj is None:
+                continue
+            refs = [ref for ref in obj["metadata"].get("ownerReferences") or [] if ref.get("uid") != owner_uid]
             if refs or orphan:
                 updated = copy.deepcopy(obj)
                 if refs:

@@ -128,3 +128,20 @@ def test_orphan_propagation_as_a_query_parameter(emu: KubeEmulator) -> None:
     core.delete_namespaced_config_map("o", "e7", propagation_policy="Orphan")
     kept = emu.get(SECRETS, "e7", "dep")
     assert kept is not None and "ownerReferences" not in kept["metadata"]
+
+
+def test_a_dependent_of_two_owners_that_go_in_one_cascade_is_collected(emu: KubeEmulator) -> None:
+    """``b`` is owned by the ConfigMap and by ``a``, which the ConfigMap also owns: deleting it removes all."""
+    core = client.CoreV1Api(emu.api_client())
+    top = core.create_namespaced_config_map("e8", {"metadata": {"name": "top"}}).metadata.uid
+
+    def ref(kind: str, name: str, uid: str) -> dict[str, str]:
+        return {"apiVersion": "v1", "kind": kind, "name": name, "uid": uid}
+
+    a = core.create_namespaced_secret("e8", {"metadata": {"name": "a", "ownerReferences": [
+        ref("ConfigMap", "top", top)]}}).metadata.uid
+    core.create_namespaced_secret("e8", {"metadata": {"name": "b", "ownerReferences": [
+        ref("ConfigMap", "top", top), ref("Secret", "a", a)]}})
+    core.delete_namespaced_config_map("top", "e8")
+    assert emu.get(SECRETS, "e8", "a") is None
+    assert emu.get(SECRETS, "e8", "b") is None  # both its owners are gone
