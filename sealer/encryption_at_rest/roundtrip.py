@@ -33,6 +33,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
+from sealer import yaml_layout
 from sealer.encryption_at_rest.config import (
     KEYED_PROVIDERS,
     EncryptionConfiguration,
@@ -94,46 +95,14 @@ def _render(original: bytes, config: EncryptionConfiguration) -> bytes | None:
     _apply(document, before, config)
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     yaml.width = 4096  # never fold a long value the user wrote on one line
-    head, explicit = _head(text)
+    head, explicit = yaml_layout.split_head(text)  # ruamel drops a header above "---", and writes "\n"
     yaml.explicit_start = explicit
     stream = io.StringIO()
     yaml.dump(document, stream)
-    out = stream.getvalue()
-    if head:
-        out = head + _body(out)
-    if "\r\n" in text:
-        out = out.replace("\r\n", "\n").replace("\n", "\r\n")
+    out = yaml_layout.with_head(stream.getvalue(), head)
+    if yaml_layout.uses_crlf(text):
+        out = yaml_layout.to_crlf(out)
     return out.encode()
-
-
-def _head(text: str) -> tuple[str, bool]:
-    """The text up to a bare ``---`` line (comments there are dropped by ruamel), or "" and whether ``---`` leads.
-
-    ruamel's round trip forgets the document start marker and every comment
-    before it, so a header written above ``---`` is carried over verbatim.
-    """
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        offset += len(line)
-        if not stripped or stripped.startswith(("#", "%")):
-            continue
-        if stripped == "---":
-            return text[:offset], False
-        return "", stripped.startswith(("---", "--- ", "---\t"))
-    return "", False
-
-
-def _body(out: str) -> str:
-    """ruamel's output without the directives and ``---`` it writes itself (the user's head replaces them)."""
-    lines = out.splitlines(keepends=True)
-    for index, line in enumerate(lines):
-        if line.startswith("%"):
-            continue
-        if line.rstrip() == "---":
-            return "".join(lines[index + 1 :])
-        break
-    return out
 
 
 def _indentation(document: CommentedMap, lines: list[str]) -> tuple[int, int, int]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from sealer import yaml_layout
 from sealer.formats.manifests import dump_round_trip, load_round_trip
 from sealer.formats.sealedsecret.model import SealedSecret
 from sealer.formats.sealedsecret.unseal import decrypt_values
@@ -156,3 +157,19 @@ def test_merge_into_json_is_written_as_before(
 def test_an_unedited_stream_is_written_back_unchanged(text: str) -> None:
     """The round trip under ``--merge-into`` and offline re-encryption: several documents, nothing edited."""
     assert dump_round_trip(load_round_trip(text.encode())).decode() == text
+
+
+@pytest.mark.parametrize(
+    ("text", "head", "explicit"),
+    [
+        ("# h\n\n%YAML 1.2\n---\na: 1\n", "# h\n\n%YAML 1.2\n---\n", False),
+        ("---\r\na: 1\r\n", "---\r\n", False),
+        ("# h\na: 1\n", "", False),  # ruamel keeps a header without a marker itself
+        ("--- !tag\na: 1\n", "", True),  # the marker shares its line: ruamel writes it
+        ("----x: 1\n", "", False),  # a plain scalar, not a marker
+        ("# only a comment\n", "", False),
+    ],
+)
+def test_split_head(text: str, head: str, explicit: bool) -> None:
+    """The head both round trips (this one and the EncryptionConfiguration's) copy verbatim."""
+    assert yaml_layout.split_head(text) == (head, explicit)
