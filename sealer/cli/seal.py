@@ -231,14 +231,15 @@ def _timeout(text: str) -> float | None:
     Checked up front, even when no request will be made: a typo in a CI variable should fail the
     run that has it, not the first one that happens to reach a controller.
     """
-    from sealer.go_duration import GoDurationError, parse_ns
+    from sealer.go_duration import MAX_NS, GoDurationError, parse_ns
 
     problem = UsageError(
         f"--request-timeout {text!r} is not a duration",
         hint="a whole number of seconds or a duration such as 30s, 1m or 2m30s",
     )
-    if text.isascii() and text.isdigit():
-        seconds = float(int(text))
+    whole = text.lstrip("0") or "0"  # strconv.ParseInt: leading zeros are fine; past int64 it fails
+    if text.isascii() and text.isdigit() and len(whole) <= len(str(MAX_NS)) and int(whole) <= MAX_NS:
+        seconds = float(int(whole))
     else:
         try:
             nanoseconds = parse_ns(text)

@@ -518,3 +518,14 @@ def test_repeatable_flags_split_as_pflag_does() -> None:
     assert opts.recovery_private_key == ["a.pem", "b.pem", "c.pem"]
     assert opts.as_group == ["ops,admins", "x"]
     assert parse_args([], environ={"SEALED_SECRETS_AS_GROUP": "g,h"}).as_group == ["g,h"]
+
+
+def test_request_timeout_whole_seconds_are_an_int64_as_client_go_parses_them() -> None:
+    from sealer.cli.seal import _timeout
+
+    assert _timeout("0" * 5000 + "5") == 5  # strconv.ParseInt takes leading zeros
+    assert _timeout(str(2**63 - 1)) == float(2**63 - 1)
+    # Past int64, ParseInt fails and ParseDuration finds no unit: refused, not a crash (int() stops at 4300 digits).
+    for text in (str(2**63), "9" * 5000):
+        with pytest.raises(UsageError, match="--request-timeout"):
+            _timeout(text)
