@@ -152,7 +152,10 @@ def _duration(sec: Any) -> str:
     # Sprig takes only a string or an int64 here; anything else counts as 0
     if isinstance(sec, str):
         t = sec[1:] if sec[:1] in ("+", "-") else sec
-        n = int(sec) if t.isdigit() and t.isascii() else 0
+        digits = t.lstrip("0") or "0"  # strconv.ParseInt takes any number of leading zeros
+        # (int() of more than 4300 digits raises; 20 digits are past int64 already)
+        n = int(digits) if t.isdigit() and t.isascii() and len(digits) <= 19 else 0
+        n = -n if sec[:1] == "-" else n
         if not -(1 << 63) <= n < 1 << 63:
             n = 0
     elif isinstance(sec, Int64):
