@@ -157,7 +157,7 @@ class ControllerSettings:
     """(sealer) ``--server``: API server URL without credentials (tests, ``kubectl proxy``)."""
 
     rsa_workers: int = field(default_factory=usable_cpus)
-    """(sealer) ``--rsa-workers``: threads doing RSA decryption off the event loop (default: all cores)."""
+    """(sealer) ``--rsa-workers``: threads doing RSA decryption off the event loop (default: :func:`usable_cpus`)."""
 
     success_events: bool = True
     """(sealer) ``--success-events``: post an ``Unsealed`` event when a Secret is written (errors always post)."""

@@ -15,7 +15,8 @@ controller redoes one RSA-4096 operation per value per key tried every time:
 * **Key preference**: the key that opened a SealedSecret last time is tried
   first; for one never seen, the key that most recently opened anything (bulk
   imports are sealed with one key); then the others, newest first.
-* **A thread pool** sized to the cores does the RSA work; OpenSSL releases the GIL.
+* **A thread pool** sized to the CPUs the process may use (``settings.usable_cpus``) does the RSA work;
+  OpenSSL releases the GIL.
 
 The MAC key is derived from a private key, so only a holder of the sealing
 keys (who could decrypt anyway) can forge or check it; the annotation leaks
