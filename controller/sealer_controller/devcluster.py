@@ -30,9 +30,11 @@ behaviour of a real API server that our code relies on:
   ``status``, writes to ``/status`` change only ``status``, as the API server does.
 - JSON patch, merge patch; strategic merge patch is treated as a merge patch
   (lists are replaced, not merged by key).
-- List pages with ``limit``/``continue``, honours ``labelSelector`` (``k=v``, ``k!=v``, ``k``, ``!k``) and
-  ``fieldSelector`` on ``metadata.name``/``metadata.namespace``; list returns
-  the current ``resourceVersion``; watch resumes from a ``resourceVersion``
+- List pages with ``limit``/``continue`` in key order, every page carrying
+  the first page's ``resourceVersion`` (so a watch from it replays what changed
+  while paging); ``labelSelector`` (``k=v``, ``k!=v``, ``k``, ``!k``) and
+  ``fieldSelector`` on ``metadata.name``/``metadata.namespace``; an unpaged
+  list returns the current ``resourceVersion``; watch resumes from a ``resourceVersion``
   out of a bounded event log (older → an ``ERROR`` event with 410 Gone),
   honours ``timeoutSeconds``.
 - O(1) object lookups (the stock emulator scans every object per request).
@@ -53,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import builtins
 import collections
 import copy
@@ -306,20 +309,31 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
                 raise _ApiError(404, "NotFound", f'{rkey} "{request.name}" not found')
             return obj
         selector = _parse_selector(request.params.get("labelSelector", ""), request.params.get("fieldSelector", ""))
-        items = [
-            obj
-            for (r, ns, _), obj in self.store.items()
-            if r == rkey and (request.namespace is None or ns == request.namespace) and selector(obj)
-        ]
-        meta: dict[str, Any] = {"resourceVersion": str(self.revision)}
         limit = int(request.params.get("limit") or 0)
-        if limit > 0:  # pages by position; a real server snapshots the list, we accept drift between pages
-            start = int(request.params.get("continue") or 0)
-            if start + limit < len(items):
-                meta["continue"] = str(start + limit)
-            items = items[start:start + limit]
+        token = request.params.get("continue") or ""
+        snapshot, after = str(self.revision), ("", "")
+        if token:
+            try:
+                snapshot, *cursor = json.loads(base64.urlsafe_b64decode(token))
+                after = (str(cursor[0]), str(cursor[1]))
+            except (ValueError, TypeError, IndexError):
+                raise _ApiError(400, "BadRequest", "invalid continue token") from None
+        keyed = [((ns or "", name), obj) for (r, ns, name), obj in self.store.items()
+                 if r == rkey and (request.namespace is None or ns == request.namespace) and selector(obj)]
+        # Pages walk the keys in order from the last one returned, and every page reports the revision of
+        # the first (the continue token carries it), as the API server does: a watch from the list's
+        # resourceVersion then replays what changed while the pages were read. (A real server also serves
+        # each page from that snapshot; here later pages show objects as they are now, and the watch repeats
+        # those changes: duplicates, never gaps.)
+        meta: dict[str, Any] = {"resourceVersion": snapshot}
+        if limit > 0:
+            keyed = sorted((entry for entry in keyed if entry[0] > after), key=lambda entry: entry[0])
+            if len(keyed) > limit:
+                last = keyed[limit - 1][0]
+                meta["continue"] = base64.urlsafe_b64encode(json.dumps([snapshot, *last]).encode()).decode()
+            keyed = keyed[:limit]
         return {"apiVersion": rkey.rsplit("/", 1)[0], "kind": f"{self._kind(rkey)}List", "metadata": meta,
-                "items": items}
+                "items": [obj for _, obj in keyed]}
 
     def _write(self, verb: str, request: Any, rkey: str, content_type: str) -> tuple[int, dict[str, Any]]:
         body = request.data

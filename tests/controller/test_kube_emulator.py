@@ -145,3 +145,22 @@ def test_a_dependent_of_two_owners_that_go_in_one_cascade_is_collected(emu: Kube
     core.delete_namespaced_config_map("top", "e8")
     assert emu.get(SECRETS, "e8", "a") is None
     assert emu.get(SECRETS, "e8", "b") is None  # both its owners are gone
+
+
+def test_paged_list_is_consistent_and_a_watch_replays_changes_made_while_paging(emu: KubeEmulator) -> None:
+    core = client.CoreV1Api(emu.api_client())
+    for i in range(7):
+        core.create_namespaced_secret("e-pages", {"metadata": {"name": f"s{i}"}})
+    first = core.list_namespaced_secret("e-pages", limit=3)
+    assert [s.metadata.name for s in first.items] == ["s0", "s1", "s2"]
+    core.delete_namespaced_secret("s0", "e-pages")  # already listed: must not shift the next page
+    core.patch_namespaced_secret("s1", "e-pages", {"metadata": {"labels": {"changed": "yes"}}})
+    second = core.list_namespaced_secret("e-pages", limit=3, _continue=first.metadata._continue)
+    third = core.list_namespaced_secret("e-pages", limit=3, _continue=second.metadata._continue)
+    assert [s.metadata.name for s in second.items + third.items] == ["s3", "s4", "s5", "s6"]
+    assert not third.metadata._continue
+    assert first.metadata.resource_version == second.metadata.resource_version == third.metadata.resource_version
+    since = first.metadata.resource_version
+    stream = watch.Watch().stream(core.list_namespaced_secret, "e-pages", resource_version=since, timeout_seconds=1)
+    seen = [(event["type"], event["object"].metadata.name) for event in stream]
+    assert seen == [("DELETED", "s0"), ("MODIFIED", "s1")]
