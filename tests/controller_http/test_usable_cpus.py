@@ -8,6 +8,8 @@ import pytest
 from sealer_controller.__main__ import build_parser, settings_from_args
 from sealer_controller.settings import usable_cpus
 
+from sealer.errors import InputError
+
 
 def v2(tmp_path: Path, text: str) -> Path:
     (tmp_path / "cpu.max").write_text(text)
@@ -50,3 +52,6 @@ def test_the_flag_overrides_and_is_checked() -> None:
     parser = build_parser()
     assert settings_from_args(parser.parse_args(["--rsa-workers=3"])).rsa_workers == 3
     assert settings_from_args(parser.parse_args([])).rsa_workers == usable_cpus()
+    for bad in ("0", "two"):
+        with pytest.raises(InputError, match="--rsa-workers"):
+            settings_from_args(parser.parse_args([f"--rsa-workers={bad}"]))

@@ -444,7 +444,8 @@ def test_version_and_request_timeout(sealer_cli: CLI, cert_file: Path) -> None:
     assert res.code == 0 and res.out == f"sealer version: {__version__}\n".encode()
     assert [_timeout(t) for t in ("30s", "1m30s", "250ms", "2", "0", "1h", "1.5h", "0s", "+5s", "500us")] == [
         30, 90, 0.25, 2, None, 3600, 5400, None, 5, 0.0005]
-    # client-go's ParseTimeout refuses these too (a bare fraction has no unit; negative makes no sense).
+    # A bare fraction has no unit (client-go refuses it too); a negative timeout makes no sense and is refused
+    # here, though client-go's time.ParseDuration would take "-1s".
     for text in ("soon", "2.5", "-1s", "1d", "5 s", "", "1m30"):
         with pytest.raises(UsageError, match="--request-timeout"):
             _timeout(text)
