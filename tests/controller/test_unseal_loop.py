@@ -238,14 +238,19 @@ def test_deleting_a_sealed_secret_takes_its_secret_along_and_it_stays_gone(
     for name in ("owned", "kept"):
         wait_for(lambda name=name: synced(emu, "gone", name), what=name)
     posts_before = len(emu.writes(resource=SECRETS, verb="POST"))
+    index, reconciler = op.controller.index, op.controller.reconciler
+    assert index is not None and reconciler is not None
+    assert index.get("gone", "owned") is not None  # so that its disappearing below means the watch saw it
     for name in ("owned", "kept"):
         custom.delete_namespaced_custom_object(*GVP, "gone", "sealedsecrets", name)
     assert emu.get(SECRETS, "gone", "owned") is None  # collected with its owner
     assert emu.get(SECRETS, "gone", "kept") is not None  # no owner reference: it outlives the SealedSecret
     # The controller sees the Secret's DELETED event (maybe before the SealedSecret's) and looks again:
     # the SealedSecret is gone too, so nothing is recreated.
-    wait_for(lambda: op.controller.reconciler._background == set(), what="follow-up reconciles")  # type: ignore[union-attr]
-    time.sleep(0.5)
+    wait_for(lambda: index.get("gone", "owned") is None, what="the Secret watch saw the deletion")
+    time.sleep(0.1)  # the watch hook runs right after the record goes: let it spawn its follow-up
+    wait_for(lambda: reconciler._background == set(), what="follow-up reconciles")
+    time.sleep(0.3)
     assert emu.get(SECRETS, "gone", "owned") is None
     assert [w for w in emu.writes(resource=SECRETS, verb="POST")[posts_before:] if w.namespace == "gone"] == []
 
