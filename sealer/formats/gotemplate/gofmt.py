@@ -3,15 +3,15 @@
 Printing a value in a template is ``fmt.Fprint``; ``print``/``printf``/``println``
 are ``fmt.Sprint``/``Sprintf``/``Sprintln``. The rules that matter for byte-exact
 output live here: shortest float formatting (``1e+06``), ``[a b]`` slices,
-``map[k:v]`` maps with sorted keys, ``%!d(string=x)`` for a bad verb.
+``map[k:v]`` maps with sorted keys, ``%!d(string=x)`` for a bad verb. Float text comes from
+:mod:`sealer.formats.go_strconv`, shared with the sops stores.
 """
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal
 from typing import Any
 
+from sealer.formats.go_strconv import format_float
 from sealer.formats.gotemplate.values import Int64, go_type, is_int, to_bytes
 
 _QUOTE_ESC = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
@@ -38,77 +38,6 @@ def go_quote(s: str, quote: str = '"', ascii_only: bool = False) -> str:
             out.append(f"\\U{o:08x}")
     out.append(quote)
     return "".join(out)
-
-
-def _shortest(f: float) -> tuple[str, int]:
-    """Shortest round-trip digits of ``|f|`` and the decimal point position (value = 0.DIGITS x 10^dp)."""
-    d = Decimal(repr(abs(f)))
-    _, digits, exp = d.as_tuple()
-    assert isinstance(exp, int)
-    ds = "".join(map(str, digits))
-    stripped = ds.lstrip("0")
-    lead = len(ds) - len(stripped)
-    dp = len(ds) + exp - lead
-    stripped = stripped.rstrip("0")
-    return (stripped or "0"), (dp if stripped else 1)
-
-
-def _exp_str(e: int) -> str:
-    return ("e-" if e < 0 else "e+") + f"{abs(e):02d}"
-
-
-def format_float(f: float, fmt: str = "g", prec: int = -1) -> str:
-    """``strconv.FormatFloat(f, fmt, prec, 64)`` for fmt in e, E, f, F, g, G."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    neg = math.copysign(1.0, f) < 0
-    low = fmt.lower()
-    if prec >= 0:
-        if low == "g":
-            if f == 0:
-                s = "0"
-            else:
-                s = f"{abs(f):.{max(prec, 1)}g}"
-                if "e" in s:
-                    mant, e = s.split("e")
-                    s = mant + _exp_str(int(e))
-        elif low == "e":
-            s = f"{abs(f):.{prec}e}"
-            mant, e = s.split("e")
-            s = mant + _exp_str(int(e))
-        else:
-            s = f"{abs(f):.{prec}f}"
-    else:
-        digs, dp = _shortest(f) if f != 0 else ("0", 1)
-        if low == "g":
-            exp = dp - 1
-            low = "e" if exp < -4 or exp >= 6 else "f"
-        if low == "e":
-            mant = digs[0] + ("." + digs[1:] if len(digs) > 1 else "")
-            s = mant + _exp_str(dp - 1)
-        else:
-            if dp <= 0:
-                s = "0." + "0" * (-dp) + digs
-            elif dp >= len(digs):
-                s = digs + "0" * (dp - len(digs))
-            else:
-                s = digs[:dp] + "." + digs[dp:]
-    if fmt.isupper():
-        s = s.upper()
-    return ("-" + s) if neg else s
-
-
-def json_float(f: float) -> str:
-    """``encoding/json``'s float64 encoding."""
-    a = abs(f)
-    if a != 0 and (a < 1e-6 or a >= 1e21):
-        s = format_float(f, "e")
-        if s[-4:-1] == "e-0":  # Go cleans e-09 to e-9
-            s = s[:-2] + s[-1]
-        return s
-    return format_float(f, "f")
 
 
 # --- %v --------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import json
 import math
 from typing import Any
 
+from sealer.formats.go_strconv import json_float
 from sealer.formats.gotemplate.funcs import FuncError, FuncMap, register
-from sealer.formats.gotemplate.gofmt import json_float
 from sealer.formats.gotemplate.values import from_bytes, go_type, is_int, to_bytes
 
 ENCODING: FuncMap = {}
